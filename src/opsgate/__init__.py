@@ -1,0 +1,3 @@
+"""opsgate: guarded ChatOps for AWS teams."""
+
+__version__ = "0.1.0"

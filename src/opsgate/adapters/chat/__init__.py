@@ -1,0 +1,1 @@
+"""Chat adapters: each turns platform events into Inbound and Messages into platform calls."""

@@ -1,0 +1,98 @@
+"""The console chat: a terminal (line editing and history) or lines piped on standard input."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from opsgate.domain.identity import Actor
+from opsgate.domain.inbound import Inbound
+from opsgate.domain.message import Message, Reply
+
+CHANNEL = "console"
+PLATFORM = "console"
+
+
+class ConsoleChat:
+    """The Chat port for the console: notifications are printed as they are posted."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def post(self, message: Message) -> None:
+        self.console.print(f"[{message.channel}] {message.text}", markup=False, highlight=False, style="cyan")
+        if message.buttons:
+            buttons = "  ".join(f"[{b.label}: /ops {b.command}]" for b in message.buttons)
+            self.console.print("  " + buttons, markup=False, highlight=False, style="cyan")
+
+
+def print_reply(console: Console, reply: Reply) -> None:
+    console.print(reply.text, markup=False, highlight=False, style=None if reply.ok else "red")
+
+
+def read_lines(stdin: TextIO, prompt: str, history_file: Path | None) -> Iterator[str]:
+    """Lines from a terminal with prompt_toolkit (editing, history), or plain lines from a pipe."""
+    if stdin.isatty():
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+        history = FileHistory(str(history_file)) if history_file else InMemoryHistory()
+        session: PromptSession[str] = PromptSession(history=history)
+        while True:
+            try:
+                yield session.prompt(prompt)
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return
+    else:
+        for line in stdin:
+            yield line.rstrip("\n")
+
+
+def run_console(
+    handle,
+    identify,
+    person: str,
+    lines: Iterable[str],
+    console: Console,
+    *,
+    echo: bool = False,
+) -> int:
+    """Send each line to `handle` as `person`; `:as NAME` switches person, `:quit` ends.
+
+    `identify(person)` returns the display name or None when the console id is not in the catalog.
+    """
+    name = identify(person)
+    if name is None:
+        console.print(f"Note: console id `{person}` is not in the catalog; you may run only help and whoami.",
+                      style="yellow", markup=False)
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if echo:
+            console.print(f"{person}> {text}", markup=False, highlight=False, style="bold")
+        if text in (":quit", ":q", "exit", "quit"):
+            break
+        if text.startswith(":as"):
+            parts = text.split()
+            if len(parts) != 2:
+                console.print("Usage: :as <person id>", style="red", markup=False)
+                continue
+            person = parts[1]
+            name = identify(person)
+            note = "" if name else " (not in the catalog)"
+            console.print(f"Now acting as {person}{note}.", style="yellow", markup=False)
+            continue
+        inbound = Inbound(actor=Actor(PLATFORM, person, name or person), text=text, channel=CHANNEL)
+        print_reply(console, handle(inbound))
+    return 0
+
+
+def default_console() -> Console:
+    return Console(file=sys.stdout, soft_wrap=True)

@@ -1,0 +1,274 @@
+"""The `opsgate` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from opsgate import __version__
+from opsgate.errors import ConfigError, StoreError
+
+app = typer.Typer(help="opsgate: guarded ChatOps for AWS teams.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+audit_app = typer.Typer(help="Verify, export and follow the audit log.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", help="Catalog file. Default: $OPSGATE_CONFIG, else ./opsgate.yaml."),
+]
+
+
+def _settings(config: Path | None):
+    from opsgate.config.settings import resolve_settings
+
+    return resolve_settings(os.environ, config=config)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(message, markup=False, highlight=False, style="red")
+    return typer.Exit(code)
+
+
+def _catalog(config: Path | None):
+    from opsgate.wiring import catalog_from
+
+    settings = _settings(config)
+    try:
+        return settings, catalog_from(settings.config_path)
+    except ConfigError as problem:
+        for line in problem.problems:
+            err.print(line, markup=False, highlight=False, style="red")
+        raise typer.Exit(2) from None
+
+
+def _store(config: Path | None, *, migrate: bool = True):
+    from opsgate.adapters.store import open_store
+
+    settings = _settings(config)
+    try:
+        return open_store(settings.database_url, migrate=migrate)
+    except StoreError as problem:
+        raise _fail(f"Cannot open the database: {problem}", 1) from None
+
+
+@app.command("version")
+def version() -> None:
+    """Print the opsgate version."""
+    out.print(__version__)
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt = None) -> None:
+    """Validate the catalog; exit 2 listing every problem as file:line path: message."""
+    settings, catalog = _catalog(config)
+    out.print(
+        f"{settings.config_path}: OK — {len(catalog.environments)} environments, {len(catalog.people)} people, "
+        f"{len(catalog.roles)} roles, {len(catalog.commands)} commands",
+        markup=False, highlight=False,
+    )
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the catalog file (for editors)."""
+    from opsgate.config import catalog_json_schema
+
+    sys.stdout.write(json.dumps(catalog_json_schema(), indent=2) + "\n")
+
+
+def _run_console(config: Path | None, person: str, *, banner: str | None = None, echo: bool | None = None) -> None:
+    from opsgate.adapters.chat.console import ConsoleChat, read_lines, run_console
+    from opsgate.logs import configure
+    from opsgate.wiring import build
+
+    configure(os.environ.get("OPSGATE_LOG_LEVEL", "warning"))
+    settings, _ = _catalog(config)
+    try:
+        built = build(settings, ConsoleChat(out))
+    except StoreError as problem:
+        raise _fail(f"Cannot open the database: {problem}", 1) from None
+    catalog = built.catalog
+
+    def identify(console_id: str) -> str | None:
+        found = catalog.identify("console", console_id)
+        return found.name if found else None
+
+    if banner:
+        out.print(banner, markup=False, highlight=False)
+    interactive = sys.stdin.isatty()
+    history = Path(settings.data_dir) / "console_history" if interactive else None
+    if history:
+        history.parent.mkdir(parents=True, exist_ok=True)
+    prompt = f"{person}> "
+    lines = read_lines(sys.stdin, prompt, history)
+    run_console(built.dispatcher.handle, identify, person, lines, out, echo=(not interactive) if echo is None else echo)
+
+
+@app.command("console")
+def console(
+    as_person: Annotated[str, typer.Option("--as", help="The console identity to act as (a person id in the catalog).")],
+    config: ConfigOpt = None,
+    echo: Annotated[Optional[bool], typer.Option("--echo/--no-echo", help="Print each input line (default: when piped).")] = None,
+) -> None:
+    """Chat with opsgate in the terminal, or pipe lines on standard input."""
+    _run_console(config, as_person, echo=echo)
+
+
+DEMO_BANNER = """opsgate demo — console chat on SQLite ({db}) with the example catalog ({config}).
+Try:  help · whoami · deploy status web prod · rollback web prod --link https://github.com/acme/web/pull/1
+      :as bob  (switch person) · requests · approve <id> · explain rollback web prod · audit · :quit
+"""
+
+
+@app.command("demo")
+def demo(
+    as_person: Annotated[str, typer.Option("--as", help="Who you are at the start.")] = "alice",
+    config: ConfigOpt = None,
+) -> None:
+    """Try opsgate: the example catalog, a local SQLite file and the console chat."""
+    chosen = config or Path(os.environ.get("OPSGATE_CONFIG", "examples/opsgate.yaml"))
+    os.environ.setdefault("OPSGATE_DATA_DIR", ".opsgate-demo")
+    settings = _settings(chosen)
+    _run_console(chosen, as_person, banner=DEMO_BANNER.format(db=settings.database_url, config=chosen))
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+def _when(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"--{name}: '{text}' is not a date or time; use ISO 8601 like 2026-03-01 or 2026-03-01T12:00Z", 2) from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOpt = None) -> None:
+    """Check the hash chain; exit 1 naming the first bad record."""
+    store = _store(config)
+    started = time.perf_counter()
+    result = store.verify_audit()
+    elapsed = time.perf_counter() - started
+    if not result.ok:
+        raise _fail(f"Audit log BROKEN at record #{result.first_bad_seq}: {result.problem} "
+                    f"({result.checked} records before it are intact).", 1)
+    out.print(f"Audit log intact: {result.checked} records, head {result.head_hash[:16]}… ({elapsed:.2f}s).",
+              markup=False, highlight=False)
+
+
+CSV_COLUMNS = ("seq", "ts", "event", "actor_platform", "actor_id", "actor_name", "person", "request_id", "command",
+               "params", "environment", "target", "decision", "rule", "reason", "approvers", "outcome", "error",
+               "links", "correlation", "break_glass", "prev_hash", "hash")
+
+
+def _csv_row(fields: dict, record_hash: str) -> list:
+    actor = fields.get("actor") or {}
+    flat = {**fields, "actor_platform": actor.get("platform"), "actor_id": actor.get("id"),
+            "actor_name": actor.get("name"), "person": actor.get("person"), "hash": record_hash}
+    return [json.dumps(flat[c], sort_keys=True) if isinstance(flat.get(c), (dict, list)) else flat.get(c)
+            for c in CSV_COLUMNS]
+
+
+@audit_app.command("export")
+def audit_export(
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv")] = "jsonl",
+    since: Annotated[Optional[str], typer.Option(help="From this time (ISO 8601, UTC if no zone).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Before this time (ISO 8601).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write audit records to standard output as JSON Lines (the hashed bodies, verbatim) or CSV."""
+    if format not in ("jsonl", "csv"):
+        raise _fail(f"--format: '{format}' is not supported; use jsonl or csv", 2)
+    start, end = _when(since, "since"), _when(until, "until")
+    store = _store(config)
+    records = store.iter_audit(since=start, until=end)
+    if format == "jsonl":
+        for record in records:
+            sys.stdout.write(record.body.decode()[:-1] + f',"hash":"{record.hash}"}}\n')
+        return
+    writer = csv.writer(sys.stdout)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow(_csv_row(record.fields(), record.hash))
+
+
+@audit_app.command("tail")
+def audit_tail(
+    lines: Annotated[int, typer.Option("-n", "--lines", min=1, max=1000, help="How many recent records.")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new records.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Print the latest audit records."""
+    from opsgate.core.render import audit_line
+
+    store = _store(config)
+    with store.transaction() as tx:
+        recent = list(reversed(tx.recent_audit(limit=lines)))
+    for record in recent:
+        out.print(audit_line(record), markup=False, highlight=False)
+    last = recent[-1].seq if recent else 0
+    while follow:
+        time.sleep(1.0)
+        for record in store.iter_audit(after_seq=last):
+            out.print(audit_line(record), markup=False, highlight=False)
+            last = record.seq
+
+
+# -- database -----------------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply database migrations."""
+    from opsgate.adapters.store import upgrade
+
+    settings = _settings(config)
+    try:
+        upgrade(settings.database_url)
+    except StoreError as problem:
+        raise _fail(f"Migration failed: {problem}", 1) from None
+    out.print("Database is at the latest migration.")
+
+
+@db_app.command("status")
+def db_status(config: ConfigOpt = None) -> None:
+    """Show the applied and the latest migration; exit 1 if behind."""
+    from opsgate.adapters.store import create_engine_for, migration_status
+
+    settings = _settings(config)
+    current, head = migration_status(create_engine_for(settings.database_url))
+    out.print(f"applied: {current or 'none'}  latest: {head}", markup=False, highlight=False)
+    if current != head:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as problem:  # a last guard: a person sees one line, never a traceback
+        logging.getLogger("opsgate.cli").debug("unexpected error", exc_info=True)
+        err.print(f"opsgate: unexpected error ({type(problem).__name__}): {problem}", markup=False, highlight=False)
+        raise SystemExit(70) from None
+
+
+if __name__ == "__main__":
+    main()

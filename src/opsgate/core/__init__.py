@@ -1,0 +1,1 @@
+"""Services on top of the ports: dispatcher, request lifecycle, built-in commands."""

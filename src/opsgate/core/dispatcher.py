@@ -1,0 +1,109 @@
+"""Dispatcher.handle(): the one path every line, click and scheduled job takes.
+
+dedupe → parse → identify → decide → record → gate → execute → record outcome → reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+
+from opsgate.core import info, locks
+from opsgate.core.lifecycle import Lifecycle
+from opsgate.core.parser import ParsedLine, parse_line
+from opsgate.core.runtime import Caller, Runtime
+from opsgate.core import render
+from opsgate.domain.catalog import Catalog
+from opsgate.domain.inbound import Inbound
+from opsgate.domain.message import Reply
+from opsgate.errors import ParseError, StoreError, UserError
+from opsgate.policy import decide
+from opsgate.ports import Automation, Chat, Clock, Store
+
+log = logging.getLogger("opsgate.dispatcher")
+
+Handler = Callable[[ParsedLine, Caller, Inbound], Reply]
+
+
+class Dispatcher:
+    def __init__(self, catalog: Catalog, store: Store, automation: Automation, chat: Chat, clock: Clock) -> None:
+        self.rt = Runtime(catalog, store, automation, chat, clock)
+        self.lifecycle = Lifecycle(self.rt)
+        rt, lc = self.rt, self.lifecycle
+        self._builtins: dict[str, Handler] = {
+            "help": lambda p, c, i: info.help_text(rt, c, p.params.get("topic")),
+            "whoami": lambda p, c, i: info.whoami(c),
+            "explain": lambda p, c, i: info.explain(rt, lc, c, p.params["line"], i.channel, i.is_dm),
+            "requests": lambda p, c, i: info.list_requests(rt, c, p.params["all"]),
+            "audit": lambda p, c, i: info.audit(rt, c, p.params["last"], p.params.get("person"), p.params.get("request")),
+            "approve": lambda p, c, i: lc.approve(p.params["id"], c),
+            "deny": lambda p, c, i: lc.deny(p.params["id"], p.params.get("reason", ""), c),
+            "cancel": lambda p, c, i: lc.cancel(p.params["id"], c),
+            "confirm": lambda p, c, i: lc.confirm(p.params["id"], p.params["text"], c),
+            "lock": lambda p, c, i: locks.lock(rt, c, p.params["env"], p.params["ttl"], p.params["reason"]),
+            "unlock": lambda p, c, i: locks.unlock(rt, c, p.params["env"]),
+        }
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.rt.catalog
+
+    def handle(self, inbound: Inbound) -> Reply:
+        """Never raises: every failure becomes a reply that says what happened."""
+        ref = secrets.token_hex(4)
+        try:
+            return self._handle(inbound)
+        except UserError as err:
+            return Reply(str(err), ok=False)
+        except StoreError:
+            log.exception("store failure", extra={"ref": ref})
+            return Reply(f"opsgate could not write its records, so nothing was run. Try again shortly; "
+                         f"if it persists, tell the operators (ref {ref}).", ok=False)
+        except Exception:
+            log.exception("internal error", extra={"ref": ref})
+            return Reply(f"Something went wrong inside opsgate (ref {ref}); nothing further was run.", ok=False)
+
+    def _handle(self, inbound: Inbound) -> Reply:
+        rt = self.rt
+        self.lifecycle.expire_due()
+        if inbound.idempotency_key:
+            earlier = self._seen_before(inbound.idempotency_key)
+            if earlier is not None:
+                return earlier
+        caller = Caller(inbound.actor, rt.catalog.identify(inbound.actor.platform, inbound.actor.user_id))
+        reply = self._route(inbound, caller)
+        if inbound.idempotency_key:
+            with rt.store.transaction() as tx:
+                tx.save_inbound_reply(inbound.idempotency_key, reply.text, reply.request_id)
+        return reply
+
+    def _seen_before(self, key: str) -> Reply | None:
+        with self.rt.store.transaction() as tx:
+            if tx.claim_inbound(key, self.rt.now()):
+                return None
+            text, request_id = tx.inbound_reply(key)
+        return Reply(text or "This was already received and is being handled; it will not run twice.",
+                     request_id=request_id)
+
+    def _route(self, inbound: Inbound, caller: Caller) -> Reply:
+        rt = self.rt
+        try:
+            parsed = parse_line(inbound.text, rt.commands)
+        except ParseError as err:
+            with rt.store.transaction() as tx:
+                tx.append_audit(caller.audit("request.rejected", decision="deny", rule="parse", reason=err.message,
+                                             correlation={"channel": inbound.channel}), rt.now())
+            return Reply(str(err), ok=False)
+        if not parsed.command.builtin:
+            return self.lifecycle.submit(parsed, caller, inbound.channel, inbound.is_dm, inbound.thread)
+        with rt.store.transaction() as tx:
+            decision = decide(self.lifecycle.policy_input(tx, parsed, caller, inbound.channel, inbound.is_dm))
+            if decision.refused:
+                tx.append_audit(caller.audit("request.refused", command=parsed.command.name,
+                                             params=render.shown_params(parsed.command, parsed.params),
+                                             decision=decision.kind.value, rule=decision.rule, reason=decision.reason,
+                                             correlation={"channel": inbound.channel}), rt.now())
+        if decision.refused:
+            return Reply(render.refusal(decision), ok=False)
+        return self._builtins[parsed.command.name](parsed, caller, inbound)

@@ -1,0 +1,69 @@
+"""What every core service needs: the catalog, the ports, and the merged command table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opsgate.core.builtins import builtin_commands
+from opsgate.domain.audit import AuditEntry
+from opsgate.domain.catalog import Catalog, Command, Environment
+from opsgate.domain.identity import Actor, Person
+from opsgate.ports import Automation, Chat, Clock, Store
+
+SYSTEM_ACTOR = Actor(platform="opsgate", user_id="system", display_name="opsgate")
+
+
+@dataclass
+class Runtime:
+    catalog: Catalog
+    store: Store
+    automation: Automation
+    chat: Chat
+    clock: Clock
+    commands: dict[str, Command] = field(init=False)
+
+    def __post_init__(self) -> None:
+        builtins = builtin_commands(tuple(self.catalog.environments))
+        self.commands = {**self.catalog.commands, **builtins}
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def environment_of(self, command: Command, params: dict[str, Any]) -> Environment | None:
+        param = command.environment_parameter
+        if param is None or params.get(param.name) is None:
+            return None
+        return self.catalog.environments.get(str(params[param.name]))
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The sender of a line: the platform actor plus the catalog person, when known."""
+
+    actor: Actor
+    person: Person | None
+
+    @property
+    def person_id(self) -> str:
+        return self.person.id if self.person else f"{self.actor.platform}:{self.actor.user_id}"
+
+    @property
+    def name(self) -> str:
+        if self.person:
+            return self.person.name
+        return self.actor.display_name or self.person_id
+
+    def audit(self, event: str, **fields: Any) -> AuditEntry:
+        return AuditEntry(
+            event=event,
+            actor_platform=self.actor.platform,
+            actor_id=self.actor.user_id,
+            actor_name=self.actor.display_name or (self.person.name if self.person else ""),
+            person_id=self.person.id if self.person else None,
+            **fields,
+        )
+
+
+SYSTEM = Caller(SYSTEM_ACTOR, None)

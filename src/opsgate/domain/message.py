@@ -1,0 +1,33 @@
+"""Chat-neutral messages: adapters render them for Slack, the console, ..."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    command: str  # the chat line the click stands for, e.g. "approve r-abc12345"
+    style: str = "default"  # "primary" | "danger" | "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str
+    channel: str
+    thread: str | None = None
+    ephemeral_to: str | None = None  # platform user id: only they see it
+    buttons: tuple[Button, ...] = ()
+    request_id: str | None = None  # messages about one request are updated in place
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer to the person who sent a line."""
+
+    text: str
+    ephemeral: bool = True
+    request_id: str | None = None
+    buttons: tuple[Button, ...] = ()
+    ok: bool = True  # False for refusals and errors
