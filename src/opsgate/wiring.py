@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsgate.adapters import builtin_actions
+from opsgate.config.actions import DEFAULT_ACTION_KINDS
 from opsgate.adapters.store import SqlStore, open_store
 from opsgate.clock import SystemClock
 from opsgate.config import load_catalog
@@ -15,7 +16,7 @@ from opsgate.core.dispatcher import Dispatcher
 from opsgate.domain.catalog import Catalog
 from opsgate.ports import Chat, Clock
 
-ACTION_VALIDATORS = {"builtin": builtin_actions.validate_settings}
+ACTION_VALIDATORS = dict(DEFAULT_ACTION_KINDS)  # each automation target adds its settings check
 
 
 def catalog_from(path: Path) -> Catalog:

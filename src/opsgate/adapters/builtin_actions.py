@@ -9,21 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from opsgate.core.automation import fill, template_values
+from opsgate.core.automation import template_values
 from opsgate.domain.catalog import ActionSpec
+from opsgate.domain.templates import fill
 from opsgate.errors import AutomationError
 from opsgate.ports import PlannedCall, RunContext, RunResult
-
-OPERATIONS = ("echo", "fail")
-
-
-def validate_settings(settings: dict[str, Any]) -> list[str]:
-    problems = []
-    if settings.get("operation") not in OPERATIONS:
-        problems.append(f"operation: must be one of {', '.join(OPERATIONS)}")
-    if not isinstance(settings.get("message"), str) or not settings.get("message"):
-        problems.append("message: a text template is required, e.g. \"Restarted {service} in {env}\"")
-    return problems
 
 
 class BuiltinActions:

@@ -1,17 +1,14 @@
-"""Routes a command's action to the automation target of its kind, and fills templates."""
+"""Routes a command's action to the automation target of its kind; the values templates may use."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from opsgate.domain.catalog import ActionSpec
+from opsgate.domain.templates import fill
 from opsgate.errors import AutomationError
 from opsgate.ports import Automation, PlannedCall, RunContext, RunResult
-
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-
 
 def template_values(params: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
     env = ctx.environment
@@ -24,23 +21,6 @@ def template_values(params: Mapping[str, Any], ctx: RunContext) -> dict[str, Any
     }
 
 
-def fill(template: Any, values: Mapping[str, Any]) -> Any:
-    """Replace {name} placeholders in strings, recursively through lists and mappings.
-
-    Only plain names are allowed (no attribute or index access), so a catalog cannot reach
-    into objects; unknown names were refused when the catalog was loaded.
-    """
-    if isinstance(template, str):
-        return _PLACEHOLDER.sub(lambda m: _text(values.get(m.group(1), m.group(0))), template)
-    if isinstance(template, list):
-        return [fill(item, values) for item in template]
-    if isinstance(template, dict):
-        return {key: fill(item, values) for key, item in template.items()}
-    return template
-
-
-def _text(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class AutomationRouter:

@@ -139,6 +139,7 @@ class ApprovalRule:
     count: int = 1
     roles: tuple[str, ...] = ()  # empty: any role holding the `approve` permission
     ttl_s: int = 3600
+    implied: bool = False  # the protected-environment default, not declared in the catalog
 
 
 @dataclass(frozen=True, slots=True)

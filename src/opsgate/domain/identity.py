@@ -29,7 +29,7 @@ class Person:
 
 # Permissions a role can grant. Everything else is denied.
 PERMISSIONS = {
-    "approve": "approve other people's requests (within a command's approver roles)",
+    "approve": "approve other people's requests where the approval rule names no roles (the default approvers)",
     "break-glass": "run a mutating command during a change freeze or another person's lock, with an approval",
     "lock": "lock and unlock environments",
     "unlock-any": "remove another person's lock",

@@ -78,7 +78,7 @@ def _decide(inp: PolicyInput) -> Decision:
         inp.trace.append(Check("confirm.typed", True, f"needs the typed confirmation `{confirm_text}`"))
     approval = rules.approval
     if approval is None and inp.environment is not None and inp.environment.protected:
-        approval = ApprovalRule(count=1)  # protected environments: one approval unless declared
+        approval = ApprovalRule(count=1, implied=True)  # protected environments: one approval unless declared
     if break_glass and (approval is None or approval.count < 1):
         approval = ApprovalRule(count=1)
     if approval is None:
@@ -88,7 +88,7 @@ def _decide(inp: PolicyInput) -> Decision:
                          "needs typed confirmation" if confirm_text else "allowed", confirm_text=confirm_text)
     roles = approval.roles or inp.default_approver_roles
     where = f" in {inp.environment.name}" if inp.environment else ""
-    rule = "approval.break-glass" if break_glass else ("approval.protected-env" if not rules.approval else "approval.command")
+    rule = "approval.break-glass" if break_glass else ("approval.protected-env" if approval.implied else "approval.command")
     reason = f"needs {approval.count} approval{'s' if approval.count > 1 else ''}{where} by {', '.join(roles) or 'nobody (no role may approve)'}"
     inp.trace.append(Check(rule, True, reason))
     return _decision(

@@ -1,0 +1,70 @@
+"""Process settings from an injected environment mapping (never read from os.environ here).
+
+Precedence for the catalog path: `--config`, then OPSGATE_CONFIG, then ./opsgate.yaml. Relative
+paths are relative to `cwd`. Empty variables count as unset. Secrets are `SecretStr`, so a
+logged or printed Settings shows `**********`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from opsgate.errors import ConfigError
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+DEFAULT_CONFIG = "opsgate.yaml"
+DEFAULT_DATA_DIR = ".opsgate"
+
+ConfigSource = Literal["--config", "OPSGATE_CONFIG", "default"]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    config_path: Path
+    config_source: ConfigSource = Field(description="Which setting chose config_path, for error messages.")
+    data_dir: Path
+    database_url: str = Field(repr=False)  # may embed a password; see `database_url_redacted`
+    log_level: str = "info"
+    slack_signing_secret: SecretStr | None = None
+
+    @property
+    def database_url_redacted(self) -> str:
+        """The URL with any password replaced, for logs and `doctor` output."""
+        return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", self.database_url)
+
+
+def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, cwd: Path | None = None) -> Settings:
+    base = cwd if cwd is not None else Path.cwd()
+
+    def read(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    def located(raw: str | Path) -> Path:
+        return base / Path(raw).expanduser()
+
+    if config is not None:
+        config_path, source = located(config), "--config"
+    elif (from_env := read("OPSGATE_CONFIG")) is not None:
+        config_path, source = located(from_env), "OPSGATE_CONFIG"
+    else:
+        config_path, source = located(DEFAULT_CONFIG), "default"
+    data_dir = located(read("OPSGATE_DATA_DIR") or DEFAULT_DATA_DIR)
+    log_level = (read("OPSGATE_LOG_LEVEL") or "info").lower()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError([f"OPSGATE_LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})"])
+    secret = read("OPSGATE_SLACK_SIGNING_SECRET")
+    return Settings(
+        config_path=config_path,
+        config_source=source,
+        data_dir=data_dir,
+        database_url=read("OPSGATE_DATABASE_URL") or f"sqlite:///{data_dir / 'opsgate.db'}",
+        log_level=log_level,
+        slack_signing_secret=SecretStr(secret) if secret else None,
+    )
