@@ -47,3 +47,46 @@ def database_url(request) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+# -- AWS emulator ---------------------------------------------------------------------------------
+
+MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+
+
+def _post_json(url: str, body: dict | None = None) -> None:
+    import json
+    import urllib.request
+
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        answer.read()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (real HTTP, real boto3), shared by the session."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    os.environ["MOTO_PORT"] = str(port)  # the Step Functions interpreter calls back into the server
+    url = f"http://127.0.0.1:{port}"
+    _post_json(f"{url}/moto-api/config", MOTO_CONFIG)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_endpoint(moto_endpoint) -> str:
+    """The moto server, emptied before the test."""
+    _post_json(f"{moto_endpoint}/moto-api/reset")
+    _post_json(f"{moto_endpoint}/moto-api/config", MOTO_CONFIG)
+    return moto_endpoint

@@ -114,6 +114,11 @@ class RunResult:
     summary: str  # safe to show in chat
     output: dict[str, Any] = field(default_factory=dict)
     correlation: dict[str, str] = field(default_factory=dict)  # AWS request id, execution ARN
+    # Long-running automation (a Step Functions execution, an SSM runbook, an ECS roll-out) returns
+    # pending=True with a checkpoint; opsgate calls poll() with that checkpoint until it is done.
+    pending: bool = False
+    checkpoint: dict[str, Any] = field(default_factory=dict)
+    progress: tuple[str, ...] = ()  # new progress lines since the last call, safe to show in chat
 
 
 class Automation(Protocol):
@@ -122,3 +127,9 @@ class Automation(Protocol):
     def plan(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> list[PlannedCall]: ...
 
     def run(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult: ...
+
+    def poll(
+        self, action: ActionSpec, params: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]
+    ) -> RunResult:
+        """Check on a pending run; returns pending=True again while it is not finished."""
+        ...

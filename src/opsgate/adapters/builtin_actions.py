@@ -27,3 +27,6 @@ class BuiltinActions:
         if action.settings.get("operation") == "fail":
             raise AutomationError(message)
         return RunResult(ok=True, summary=message, output={"message": message})
+
+    def poll(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]) -> RunResult:
+        raise AutomationError("builtin actions finish at once; there is nothing to follow")

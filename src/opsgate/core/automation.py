@@ -40,3 +40,6 @@ class AutomationRouter:
 
     def run(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult:
         return self._target(action).run(action, params, ctx)
+
+    def poll(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]) -> RunResult:
+        return self._target(action).poll(action, params, ctx, checkpoint)

@@ -1,0 +1,1 @@
+"""AWS automation targets: per-environment sessions, error mapping, one module per service."""

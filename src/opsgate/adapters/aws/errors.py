@@ -1,0 +1,81 @@
+"""botocore exceptions → AutomationError with a message a person can act on.
+
+Like httpx's `map_httpcore_exceptions`: the one place foreign exceptions are translated. Retries of
+throttling and 5xx happen inside botocore (standard mode); what reaches here has persisted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+
+from opsgate.errors import AutomationError
+
+ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
+                 "AuthorizationError", "AuthorizationErrorException"}
+THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
+             "ThrottledException", "SlowDown", "ProvisionedThroughputExceededException"}
+
+
+def _operation(err: ClientError) -> str:
+    return getattr(err, "operation_name", "") or "the call"
+
+
+@contextmanager
+def map_boto_errors(*, service: str = "", role_arn: str | None = None, resource: str | None = None) -> Iterator[None]:
+    """Translate what botocore raises inside the block. `resource` and `role_arn` name what was
+    being touched and as whom, so AccessDenied says which role may not do what on which resource."""
+    try:
+        yield
+    except AutomationError:
+        raise
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", "")).strip()
+        request_id = err.response.get("ResponseMetadata", {}).get("RequestId", "")
+        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        action = f"{service}:{_operation(err)}" if service else _operation(err)
+        on = f" on {resource}" if resource else ""
+        correlation = {"aws_request_id": request_id} if request_id else {}
+        if code in ACCESS_DENIED or status == 403:
+            who = f"role {role_arn}" if role_arn else "opsgate's credentials"
+            raise AutomationError(f"AWS denied {action}{on} to {who}: {message or code}. "
+                                  "Grant it in the environment role's policy (`opsgate iam-policy`).",
+                                  correlation=correlation) from None
+        if code in THROTTLED or status == 429:
+            raise AutomationError(f"AWS kept throttling {action}{on} after retries; try again in a minute.",
+                                  correlation=correlation) from None
+        if "NotFound" in code or code in {"NoSuchEntity", "ResourceNotFound", "DeploymentGroupDoesNotExistException",
+                                           "ApplicationDoesNotExistException", "ServiceNotFoundException",
+                                           "ClusterNotFoundException", "PipelineNotFoundException",
+                                           "StateMachineDoesNotExist", "ExecutionDoesNotExist",
+                                           "InvalidDocument", "DocumentNotFound"}:
+            raise AutomationError(f"{resource or 'The resource'} was not found ({action}): {message or code}.",
+                                  correlation=correlation) from None
+        if status >= 500:
+            raise AutomationError(f"AWS failed {action}{on} with a server error after retries ({code}).",
+                                  correlation=correlation) from None
+        raise AutomationError(f"AWS refused {action}{on}: {code}: {message}".rstrip(": "), correlation=correlation) from None
+    except (ConnectTimeoutError, ReadTimeoutError) as err:
+        raise AutomationError(f"AWS did not answer in time ({service or 'call'}{' on ' + resource if resource else ''}): "
+                              f"{type(err).__name__}.") from None
+    except EndpointConnectionError as err:
+        raise AutomationError(f"Could not reach AWS at {err.kwargs.get('endpoint_url', 'the endpoint')}.") from None
+    except NoCredentialsError:
+        raise AutomationError("No AWS credentials: set a role_arn for the environment or give opsgate "
+                              "credentials through the default chain (environment, profile, instance role).") from None
+    except ParamValidationError as err:
+        raise AutomationError(f"The call's parameters are invalid: {err}") from None
+    except BotoCoreError as err:
+        raise AutomationError(f"AWS call failed: {type(err).__name__}: {err}") from None
