@@ -85,6 +85,12 @@ class Store(Protocol):
     ) -> Iterator[SealedRecord]: ...
 
 
+class Directory(Protocol):
+    """Group memberships from the chat platform (Slack user groups), cached by the adapter."""
+
+    def group_ids(self, platform: str, user_id: str) -> frozenset[str]: ...
+
+
 class Chat(Protocol):
     """Where notifications go (approval requests, outcomes). Replies go back through the adapter."""
 
@@ -97,6 +103,7 @@ class RunContext:
     person_id: str
     environment: Environment | None
     dry_run: bool = False
+    approvers: tuple[str, ...] = ()  # person ids that approved, for outputs that name them
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ def _build_environment(model: EnvironmentModel, path: YamlPath, problems: Proble
         role_arn=model.role_arn,
         timezone=model.timezone,
         freezes=tuple(_build_freeze(f, path + ("freezes", i), model.timezone, problems) for i, f in enumerate(model.freezes)),
+        approval_queue=model.approval_queue,
     )
 
 
@@ -94,6 +95,7 @@ def _build_role(model: RoleModel, path: YamlPath, ctx: CatalogContext) -> Role:
     for index, member in enumerate(model.members):
         ctx.check_reference(path + ("members", index), "person", member)
     return Role(
-        name=model.name, members=tuple(model.members), permissions=frozenset(model.permissions), description=model.description
+        name=model.name, members=tuple(model.members), permissions=frozenset(model.permissions), description=model.description,
+        groups={platform: tuple(ids) for platform, ids in model.groups.items()},
     )
 

@@ -48,6 +48,7 @@ CommandName = _matching(
     "deploy status",
 )
 AwsAccount = _matching(r"^[0-9]{12}$", "must be a 12-digit AWS account id in quotes", "111111111111")
+SqsQueueName = _matching(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$", "must be an SQS queue name (letters, digits, '-', '_')", "opsgate-approvals")
 AwsRegion = _matching(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$", "must be an AWS region such as eu-west-1", "eu-west-1")
 RoleArn = _matching(
     r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$",
@@ -160,6 +161,11 @@ class EnvironmentModel(_Strict):
     role_arn: RoleArn | None = Field(None, description="IAM role opsgate assumes for this environment.")
     timezone: Timezone = Field("UTC", description="Default time zone of this environment's freeze windows.")
     freezes: list[FreezeModel] = Field([], description="Change-freeze windows.")
+    approval_queue: SqsQueueName | None = Field(
+        None,
+        description="SQS queue (name) in this account where workflows send approval requests: Step Functions "
+        "task tokens and CodePipeline approval notifications. opsgate reads it and asks in chat.",
+    )
 
 
 class PersonModel(_Strict):
@@ -177,6 +183,12 @@ class RoleModel(_Strict):
     description: str = ""
     members: list[PersonId] = Field([], description="Person ids.")
     permissions: list[Permission] = Field([], description="Extra powers: " + "; ".join(f"{k}: {v}" for k, v in PERMISSIONS.items()))
+    groups: dict[Name, list[Text]] = Field(
+        {},
+        description="Platform -> group ids whose members hold this role (e.g. slack: [S0123ABCD], Slack user group "
+        "ids, never names). People not listed under `people` get the role through a group too.",
+        examples=[{"slack": ["S0123ABCD"]}],
+    )
 
 
 class ParameterModel(_Strict):

@@ -32,6 +32,9 @@ class Settings(BaseModel):
     database_url: str = Field(repr=False)  # may embed a password; see `database_url_redacted`
     log_level: str = "info"
     slack_signing_secret: SecretStr | None = None
+    aws_endpoint_url: str | None = Field(None, description="Send AWS calls here (an emulator); unset: real AWS.")
+    sandbox: bool = Field(False, description="Start the in-process AWS sandbox (moto) with example resources.")
+    default_channel: str = Field("console", description="Where requests opened by automation are posted.")
 
     @property
     def database_url_redacted(self) -> str:
@@ -67,4 +70,7 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
         database_url=read("OPSGATE_DATABASE_URL") or f"sqlite:///{data_dir / 'opsgate.db'}",
         log_level=log_level,
         slack_signing_secret=SecretStr(secret) if secret else None,
+        aws_endpoint_url=read("OPSGATE_AWS_ENDPOINT_URL"),
+        sandbox=(read("OPSGATE_SANDBOX") or "").lower() in ("1", "true", "yes", "on"),
+        default_channel=read("OPSGATE_DEFAULT_CHANNEL") or "console",
     )

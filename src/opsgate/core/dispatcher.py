@@ -19,7 +19,7 @@ from opsgate.domain.inbound import Inbound
 from opsgate.domain.message import Reply
 from opsgate.errors import ParseError, StoreError, UserError
 from opsgate.policy import decide
-from opsgate.ports import Automation, Chat, Clock, Store
+from opsgate.ports import Automation, Chat, Clock, Directory, Store
 
 log = logging.getLogger("opsgate.dispatcher")
 
@@ -27,8 +27,9 @@ Handler = Callable[[ParsedLine, Caller, Inbound], Reply]
 
 
 class Dispatcher:
-    def __init__(self, catalog: Catalog, store: Store, automation: Automation, chat: Chat, clock: Clock) -> None:
-        self.rt = Runtime(catalog, store, automation, chat, clock)
+    def __init__(self, catalog: Catalog, store: Store, automation: Automation, chat: Chat, clock: Clock,
+                 directory: Directory | None = None) -> None:
+        self.rt = Runtime(catalog, store, automation, chat, clock, directory)
         self.lifecycle = Lifecycle(self.rt)
         rt, lc = self.rt, self.lifecycle
         self._builtins: dict[str, Handler] = {
@@ -71,7 +72,7 @@ class Dispatcher:
             earlier = self._seen_before(inbound.idempotency_key)
             if earlier is not None:
                 return earlier
-        caller = Caller(inbound.actor, rt.catalog.identify(inbound.actor.platform, inbound.actor.user_id))
+        caller = Caller(inbound.actor, rt.identify(inbound.actor.platform, inbound.actor.user_id, inbound.actor.display_name))
         reply = self._route(inbound, caller)
         if inbound.idempotency_key:
             with rt.store.transaction() as tx:

@@ -7,18 +7,20 @@ after that transaction committed, so an unwritable audit log means nothing runs.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from opsgate.core import render
 from opsgate.core.parser import ParsedLine
 from opsgate.core.runtime import SYSTEM, Caller, Runtime
+from opsgate.domain.catalog import ApprovalRule, Command
 from opsgate.domain.decision import Decision, DecisionKind
 from opsgate.domain.message import Button, Message, Reply
 from opsgate.domain.request import ApprovalRecord, RequestRecord, State, binding_hash, new_request_id
 from opsgate.errors import AutomationError, ConflictError, UserError
 from opsgate.policy import PolicyInput, check_approval, decide, execution_guard
-from opsgate.ports import RunContext, Transaction
+from opsgate.ports import RunContext, RunResult, Transaction
 
 log = logging.getLogger("opsgate.lifecycle")
 
@@ -95,6 +97,8 @@ class Lifecycle:
                 thread=thread,
                 error=decision.reason if decision.refused else None,
             ).moved(state, now)
+            if decision.refused:  # it will never run: keep no secret values
+                record = replace(record, params=render.shown_params(command, record.params))
             tx.insert_request(record)
             tx.append_audit(self._entry(caller, "request.decided", record, decision=decision), now)
         if decision.refused:
@@ -105,6 +109,33 @@ class Lifecycle:
             self._ask_approvers(record)
             return Reply(self._waiting_text(record), request_id=record.id)
         return self.execute(record, caller)
+
+    def open_approval(self, command: Command, params: dict[str, Any], environment: str | None, *,
+                      requester_id: str, requester_name: str, platform: str, channel: str, thread: str | None,
+                      approval: ApprovalRule, idempotency_key: str) -> RequestRecord | None:
+        """A request opsgate opens itself (a workflow's approval step, a pipeline's manual approval):
+        straight to awaiting approval, under the same approval rules. None if the key was seen."""
+        rt = self.rt
+        with rt.store.transaction() as tx:
+            now = rt.now()
+            if not tx.claim_inbound(idempotency_key, now):
+                return None
+            roles = rt.catalog.approvers_for(approval)
+            record = RequestRecord(
+                id=new_request_id(), command=command.name, params=params, environment=environment,
+                requester_id=requester_id, requester_name=requester_name, platform=platform, channel=channel,
+                state=State.RECEIVED, binding=binding_hash(command.name, params, environment), created_at=now,
+                updated_at=now, approvals_required=approval.count, approver_roles=roles,
+                expires_at=now + timedelta(seconds=approval.ttl_s), decision_rule="approval.automation", thread=thread,
+            ).moved(State.AWAITING_APPROVAL, now)
+            tx.insert_request(record)
+            reason = f"needs {approval.count} approval(s) by {', '.join(roles) or 'nobody'}"
+            tx.append_audit(self._entry(SYSTEM, "request.decided", record, decision=Decision(
+                DecisionKind.APPROVE, "approval.automation", reason, approvals_required=approval.count,
+                approver_roles=roles)), now)
+            tx.save_inbound_reply(idempotency_key, f"opened {record.id}", record.id)
+        self._ask_approvers(record)
+        return record
 
     # -- confirm, approve, deny, cancel -------------------------------------------------------
     def confirm(self, request_id: str, text: str, caller: Caller) -> Reply:
@@ -189,6 +220,7 @@ class Lifecycle:
                                             outcome="denied", rule="approval.denied"), now)
         if refused:
             return Reply(f"Cannot deny `{request_id}`: {detail}.", ok=False, request_id=request_id)
+        self._refused(updated, reason or f"denied by {caller.name}")
         self._post(updated, f"{caller.name} denied {render.request_line(updated, self._command(updated))}"
                             + (f": {reason}" if reason else ""))
         return Reply(f"Denied `{record.id}`.", request_id=record.id)
@@ -211,6 +243,7 @@ class Lifecycle:
                 tx.append_audit(self._entry(caller, "request.cancelled", updated, outcome="cancelled"), now)
         if problem:
             return Reply(f"Cannot cancel `{request_id}`: {problem}.", ok=False, request_id=request_id)
+        self._refused(updated, f"cancelled by {caller.name}")
         self._post(updated, f"{caller.name} cancelled {render.request_line(updated, self._command(updated))}.")
         return Reply(f"Cancelled `{record.id}`.", request_id=record.id)
 
@@ -229,40 +262,54 @@ class Lifecycle:
                                             rule="approval.expiry"), now)
                 expired.append(updated)
         for record in expired:
+            self._refused(record, "the approval window closed")
             self._post(record, f"Expired: {render.request_line(record, self._command(record))}.")
         return len(expired)
 
     # -- running ------------------------------------------------------------------------------
     def execute(self, record: RequestRecord, caller: Caller) -> Reply:
-        rt = self.rt
-        command = self._command(record)
         started = self._start(record)
         if isinstance(started, Reply):
             return started
-        env = rt.catalog.environments.get(record.environment) if record.environment else None
-        ctx = RunContext(request_id=record.id, person_id=record.requester_id, environment=env, dry_run=record.dry_run)
-        ok, summary, output, correlation = False, "", {}, {}
+        running, approvers = started
+        command = self._command(running)
+        result = self._call(command, running, lambda action, ctx: (
+            self._dry_run(command, action, running, ctx) if running.dry_run
+            else self.rt.automation.run(action, running.params, ctx)), approvers)
+        if result.pending:
+            return self._launched(running, result)
+        return self.finish(running, caller, result)
+
+    def poll(self, record: RequestRecord) -> RunResult:
+        """Check on a RUNNING request whose automation is still going (see core.follow)."""
+        checkpoint = record.result.get("checkpoint", {})
+        return self._call(self._command(record), record,
+                          lambda action, ctx: self.rt.automation.poll(action, record.params, ctx, checkpoint), ())
+
+    def _call(self, command: Command | None, record: RequestRecord, call, approvers: tuple[str, ...]) -> RunResult:
+        """Run one automation call; every failure becomes a failed RunResult, never an exception."""
+        env = self.rt.catalog.environments.get(record.environment) if record.environment else None
+        ctx = RunContext(request_id=record.id, person_id=record.requester_id, environment=env,
+                         dry_run=record.dry_run, approvers=approvers)
         try:
             if command is None or command.action is None:
                 raise AutomationError(f"`{record.command}` has no action in the catalog any more")
-            if record.dry_run:
-                calls = rt.automation.plan(command.action, record.params, ctx)
-                ok = True
-                summary = "Dry run; these calls would be made:\n" + "\n".join(
-                    f"  • {c.api} {c.target} {render.params_text(render.shown_params(command, c.parameters))}" for c in calls
-                )
-                output = {"calls": [{"api": c.api, "target": c.target} for c in calls]}
-            else:
-                result = rt.automation.run(command.action, record.params, ctx)
-                ok, summary, output, correlation = result.ok, result.summary, result.output, result.correlation
+            return call(command.action, ctx)
         except AutomationError as err:
-            summary, correlation = err.message, err.correlation
+            return RunResult(ok=False, summary=err.message, correlation=err.correlation)
         except Exception:  # an adapter bug must not leave the request running forever
             log.exception("automation crashed", extra={"request_id": record.id})
-            summary = f"opsgate hit an internal error while running {record.id}; the operators have the details"
-        return self._finish(started, caller, ok, summary, output, correlation)
+            return RunResult(ok=False, summary=f"opsgate hit an internal error while running {record.id}; "
+                                               "the operators have the details")
 
-    def _start(self, record: RequestRecord) -> RequestRecord | Reply:
+    def _dry_run(self, command: Command, action, record: RequestRecord, ctx: RunContext) -> RunResult:
+        calls = self.rt.automation.plan(action, record.params, ctx)
+        lines = [f"  • {c.api} {c.target} {render.params_text(render.shown_params(command, c.parameters))}".rstrip()
+                 for c in calls]
+        return RunResult(ok=True, summary="Dry run; these calls would be made:\n" + "\n".join(lines),
+                         output={"calls": [{"api": c.api, "target": c.target} for c in calls]})
+
+    def _start(self, record: RequestRecord) -> tuple[RequestRecord, tuple[str, ...]] | Reply:
         """APPROVED → RUNNING after the binding and the freeze/lock guard pass; or a refusal."""
         rt = self.rt
         command = self._command(record)
@@ -271,9 +318,11 @@ class Lifecycle:
             current = self._get(tx, record.id, for_update=True)
             if current.state is not State.APPROVED:
                 return Reply(f"`{record.id}` is {render.state_text(current)}; not running it again.", request_id=record.id)
-            problem = self._binding_problem(tx, current)
-            if problem is None and command is not None:
-                guard = execution_guard(self._guard_input(tx, current, command), break_glass_granted=bool(current.break_glass_reason))
+            approvals = tx.approvals(current.id)
+            problem = self._binding_problem(current, approvals)
+            if problem is None and command is not None and not command.internal:
+                guard = execution_guard(self._guard_input(tx, current, command),
+                                        break_glass_granted=bool(current.break_glass_reason))
                 problem = None if guard.kind is DecisionKind.ALLOW else render.refusal(guard)
             if problem:
                 failed = current.moved(State.FAILED, now, error=problem)
@@ -282,38 +331,91 @@ class Lifecycle:
                 return Reply(f"Not run: {problem}", ok=False, request_id=record.id)
             running = current.moved(State.RUNNING, now)
             tx.update_request(running, expected_state=State.APPROVED)
-            tx.append_audit(self._entry(SYSTEM, "execution.started", running,
-                                        target=command.action.kind if command and command.action else None), now)
-        return running
+            tx.append_audit(self._entry(SYSTEM, "execution.started", running, target=_target(command)), now)
+        return running, tuple(a.approver_id for a in approvals)
 
-    def _finish(self, running: RequestRecord, caller: Caller, ok: bool, summary: str,
-                output: dict[str, Any], correlation: dict[str, str]) -> Reply:
+    def _launched(self, running: RequestRecord, result: RunResult) -> Reply:
+        """The automation started and goes on: keep RUNNING with its checkpoint for core.follow."""
+        with self.rt.store.transaction() as tx:
+            now = self.rt.now()
+            following = replace(running, updated_at=now, result={
+                "summary": result.summary, "checkpoint": result.checkpoint, "correlation": result.correlation})
+            tx.update_request(following, expected_state=State.RUNNING)
+            tx.append_audit(self._entry(SYSTEM, "execution.launched", following, correlation=result.correlation,
+                                        target=_target(self._command(running))), now)
+        text = f"⏳ Started: {render.request_line(following, self._command(following))}\n{result.summary}".rstrip()
+        for line in result.progress:
+            text += f"\n  {line}"
+        self._post(following, text)
+        return Reply(text, ephemeral=False, request_id=following.id)
+
+    def keep_following(self, record: RequestRecord, result: RunResult) -> None:
+        """Store a newer checkpoint of a still-running request and post its progress."""
+        with self.rt.store.transaction() as tx:
+            current = self._get(tx, record.id, for_update=True)
+            if current.state is not State.RUNNING:
+                return
+            tx.update_request(replace(current, updated_at=self.rt.now(),
+                                      result={**current.result, "checkpoint": result.checkpoint}),
+                              expected_state=State.RUNNING)
+        if result.progress:
+            self._post(record, f"`{record.id}` " + "\n".join(result.progress))
+
+    def finish(self, running: RequestRecord, caller: Caller, result: RunResult) -> Reply:
         rt = self.rt
         command = self._command(running)
+        ok, summary = result.ok, result.summary
         with rt.store.transaction() as tx:
             now = rt.now()
-            final = running.moved(
+            current = self._get(tx, running.id, for_update=True)
+            if current.state is not State.RUNNING:  # another replica finished it first
+                return Reply(f"`{running.id}` is {render.state_text(current)}.", request_id=running.id)
+            correlation = {**current.result.get("correlation", {}), **result.correlation}
+            final = current.moved(
                 State.SUCCEEDED if ok else State.FAILED, now,
-                params=render.shown_params(command, running.params),  # secrets are not kept after use
-                result={"summary": summary, **output}, error=None if ok else summary,
+                params=render.shown_params(command, current.params),  # secrets are not kept after use
+                result={"summary": summary, "correlation": correlation, **result.output}, error=None if ok else summary,
             )
             tx.update_request(final, expected_state=State.RUNNING)
             approvers = tuple(a.approver_id for a in tx.approvals(running.id))
             tx.append_audit(self._entry(SYSTEM, "execution." + final.state.value, final, outcome=final.state.value,
                                         error=None if ok else summary, correlation=correlation,
-                                        approvers=approvers,
-                                        target=command.action.kind if command and command.action else None), now)
-        text = f"{'✅ Succeeded' if ok else '❌ Failed'}: {render.request_line(final, command)}\n{summary}".rstrip()
+                                        approvers=approvers, target=_target(command)), now)
+        progress = "".join(f"\n  {line}" for line in result.progress)
+        text = f"{'✅ Succeeded' if ok else '❌ Failed'}: {render.request_line(final, command)}{progress}\n{summary}".rstrip()
         if caller.person_id != final.requester_id:
             self._post(final, text)  # the requester learns the outcome of an approved request in the channel
         return Reply(text, ephemeral=False, request_id=final.id, ok=ok)
 
+    def _refused(self, record: RequestRecord, reason: str) -> None:
+        """After denial, cancel or expiry: answer waiting automation (on_refusal), drop secrets."""
+        command = self._command(record)
+        answer = None
+        if command is not None and command.on_refusal is not None:
+            answer = self._call(command, record, lambda _action, ctx: self.rt.automation.run(
+                command.on_refusal, {**record.params, "reason": reason}, ctx), ())
+        secrets = [p.name for p in command.parameters if p.secret] if command else []
+        if answer is None and not secrets:
+            return
+        with self.rt.store.transaction() as tx:
+            now = self.rt.now()
+            current = self._get(tx, record.id, for_update=True)
+            if secrets:
+                tx.update_request(replace(current, params=render.shown_params(command, current.params), updated_at=now),
+                                  expected_state=current.state)
+            if answer is not None:
+                tx.append_audit(self._entry(SYSTEM, "refusal.answered" if answer.ok else "refusal.failed", current,
+                                            outcome=current.state.value, reason=reason,
+                                            error=None if answer.ok else answer.summary,
+                                            correlation=answer.correlation,
+                                            target=command.on_refusal.kind), now)
+
     # -- helpers ------------------------------------------------------------------------------
-    def _binding_problem(self, tx: Transaction, record: RequestRecord) -> str | None:
+    def _binding_problem(self, record: RequestRecord, approvals: list[ApprovalRecord]) -> str | None:
         expected = binding_hash(record.command, record.params, record.environment)
         if record.binding != expected:
             return "the request's parameters changed after it was made"
-        if any(a.binding != expected for a in tx.approvals(record.id)):
+        if any(a.binding != expected for a in approvals):
             return "an approval was given for different parameters"
         return None
 
@@ -321,7 +423,7 @@ class Lifecycle:
         rt = self.rt
         now = rt.now()
         env = rt.catalog.environments.get(record.environment) if record.environment else None
-        person = rt.catalog.person(record.requester_id)
+        person = rt.person(record.requester_id, record.platform)
         return PolicyInput(
             command=command, params=record.params, person=person, sender=record.requester_id,
             channel=record.channel, is_dm=False, now=now, environment=env,
@@ -342,8 +444,8 @@ class Lifecycle:
             raise UserError(f"There is no request `{request_id}`.", hint="`requests` lists the open ones.")
         return record
 
-    def _command(self, record: RequestRecord):
-        return self.rt.commands.get(record.command)
+    def _command(self, record: RequestRecord) -> Command | None:
+        return self.rt.command(record.command)
 
     def _entry(self, caller: Caller, event: str, record: RequestRecord, *, decision: Decision | None = None, **fields: Any):
         command = self._command(record)
@@ -388,3 +490,6 @@ class Lifecycle:
     def _post(self, record: RequestRecord, text: str) -> None:
         self.rt.chat.post(Message(text=text, channel=record.channel, thread=record.thread, request_id=record.id))
 
+
+def _target(command: Command | None) -> str | None:
+    return command.action.kind if command and command.action else None

@@ -10,7 +10,7 @@ from opsgate.core.builtins import builtin_commands
 from opsgate.domain.audit import AuditEntry
 from opsgate.domain.catalog import Catalog, Command, Environment
 from opsgate.domain.identity import Actor, Person
-from opsgate.ports import Automation, Chat, Clock, Store
+from opsgate.ports import Automation, Chat, Clock, Directory, Store
 
 SYSTEM_ACTOR = Actor(platform="opsgate", user_id="system", display_name="opsgate")
 
@@ -22,11 +22,37 @@ class Runtime:
     automation: Automation
     chat: Chat
     clock: Clock
-    commands: dict[str, Command] = field(init=False)
+    directory: Directory | None = None
+    commands: dict[str, Command] = field(init=False)  # what people can type
+    internal: dict[str, Command] = field(init=False, default_factory=dict)  # what opsgate creates itself
 
     def __post_init__(self) -> None:
         builtins = builtin_commands(tuple(self.catalog.environments))
         self.commands = {**self.catalog.commands, **builtins}
+
+    def command(self, name: str) -> Command | None:
+        return self.commands.get(name) or self.internal.get(name)
+
+    def register_internal(self, command: Command) -> None:
+        self.internal[command.name] = command
+
+    def identify(self, platform: str, user_id: str, display_name: str = "") -> Person | None:
+        """The person behind an immutable chat id, with roles from the catalog and chat groups."""
+        groups: frozenset[str] = frozenset()
+        if self.directory is not None and self.catalog.uses_groups(platform):
+            groups = self.directory.group_ids(platform, user_id)
+        return self.catalog.identify(platform, user_id, group_ids=groups, display_name=display_name)
+
+    def person(self, person_id: str, platform: str) -> Person | None:
+        """A requester again, by the id stored on the request (roles as they are now)."""
+        if person_id in self.catalog.people:
+            entry = self.catalog.people[person_id]
+            user_id = entry.identities.get(platform)
+            if user_id is not None:
+                return self.identify(platform, user_id)
+            return self.catalog.person(person_id)
+        prefix, _, user_id = person_id.partition(":")
+        return self.identify(prefix, user_id) if user_id else None
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -188,6 +188,10 @@ class Command:
     builtin: bool = False  # one of opsgate's own commands (help, approve, ...)
     public: bool = False  # runnable by people without a role (help, whoami)
     permission: str | None = None  # a permission the person must hold (builtins: lock, unlock)
+    # Run when a request of this command is denied, expires or is cancelled: the way to answer
+    # "no" to automation that waits (a workflow's approval step, a pipeline's manual approval).
+    on_refusal: ActionSpec | None = None
+    internal: bool = False  # created by opsgate itself (workflow steps); nobody can type it
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -227,6 +231,7 @@ class Environment:
     role_arn: str | None = None
     timezone: str = "UTC"
     freezes: tuple[FreezeWindow, ...] = ()
+    approval_queue: str | None = None  # SQS queue name where workflows ask for approvals
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +240,15 @@ class Role:
     members: tuple[str, ...]
     permissions: frozenset[str] = frozenset()
     description: str = ""
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> group ids (Slack user groups)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def grants(self, person_id: str | None, platform: str, group_ids: frozenset[str]) -> bool:
+        if person_id is not None and person_id in self.members:
+            return True
+        return not group_ids.isdisjoint(self.groups.get(platform, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,18 +276,36 @@ class Catalog:
                 index[(platform, user_id)] = entry.id
         object.__setattr__(self, "_identity_index", index)
 
-    def person(self, person_id: str) -> Person | None:
+    def person(self, person_id: str, *, platform: str = "", group_ids: frozenset[str] = frozenset()) -> Person | None:
         entry = self.people.get(person_id)
         if entry is None:
             return None
-        roles = frozenset(r.name for r in self.roles.values() if person_id in r.members)
-        permissions = frozenset(p for r in self.roles.values() if r.name in roles for p in r.permissions)
-        return Person(id=entry.id, name=entry.name, roles=roles, permissions=permissions)
+        return self._with_roles(entry.id, entry.name, person_id, platform, group_ids)
 
-    def identify(self, platform: str, user_id: str) -> Person | None:
-        """Map an immutable chat id to a catalog person; None means unknown (no roles)."""
+    def _with_roles(self, pid: str, name: str, member_id: str | None, platform: str, group_ids: frozenset[str]) -> Person:
+        granted = [r for r in self.roles.values() if r.grants(member_id, platform, group_ids)]
+        return Person(id=pid, name=name, roles=frozenset(r.name for r in granted),
+                      permissions=frozenset(p for r in granted for p in r.permissions))
+
+    def identify(self, platform: str, user_id: str, *, group_ids: frozenset[str] = frozenset(),
+                 display_name: str = "") -> Person | None:
+        """Map an immutable chat id to a person; None means unknown (no roles).
+
+        A catalog person gets the roles naming them plus those of their chat groups. Someone not
+        in `people` is known only through a group that grants a role: their id is platform:user_id.
+        """
         person_id = self._identity_index.get((platform, user_id))  # type: ignore[attr-defined]
-        return None if person_id is None else self.person(person_id)
+        if person_id is not None:
+            return self.person(person_id, platform=platform, group_ids=group_ids)
+        if not group_ids:
+            return None
+        pid = f"{platform}:{user_id}"
+        person = self._with_roles(pid, display_name or pid, None, platform, group_ids)
+        return person if person.roles else None
+
+    def uses_groups(self, platform: str) -> bool:
+        """Whether any role is granted through groups on this platform (worth asking the directory)."""
+        return any(r.groups.get(platform) for r in self.roles.values())
 
     def approvers_for(self, rule: ApprovalRule) -> tuple[str, ...]:
         """Role names whose members may approve under `rule`."""

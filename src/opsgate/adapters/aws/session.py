@@ -35,7 +35,7 @@ def sts_name(text: str, limit: int = 64) -> str:
 class _Cached:
     session: boto3.session.Session
     expires_at: float
-    clients: dict[str, Any] = field(default_factory=dict)
+    clients: dict[tuple[str, str], Any] = field(default_factory=dict)  # (service, region) -> client
 
 
 class SessionFactory:
@@ -65,18 +65,22 @@ class SessionFactory:
     def clients(self, environment: Environment, ctx: RunContext) -> "EnvironmentClients":
         return EnvironmentClients(self, environment, ctx)
 
-    def client(self, service: str, environment: Environment, ctx: RunContext) -> Any:
+    def client(self, service: str, environment: Environment, ctx: RunContext, *, region: str | None = None) -> Any:
+        """`region` overrides the environment's for global services (Cost Explorer lives in us-east-1)."""
         cached = self._session(environment, ctx)
+        region_name = region or environment.region
         with self._lock:
-            client = cached.clients.get(service)
+            client = cached.clients.get((service, region_name))
             if client is None:
-                client = cached.session.client(service, region_name=environment.region, endpoint_url=self.endpoint_url,
+                client = cached.session.client(service, region_name=region_name, endpoint_url=self.endpoint_url,
                                                config=self.config)
-                cached.clients[service] = client
+                cached.clients[(service, region_name)] = client
             return client
 
     def _session(self, environment: Environment, ctx: RunContext) -> _Cached:
-        key = (environment.name, ctx.request_id, ctx.person_id)
+        # Without a role every request uses the same default-chain credentials: one entry per
+        # environment, or the never-expiring entries would pile up, one per request.
+        key = (environment.name, ctx.request_id, ctx.person_id) if environment.role_arn else (environment.name, "", "")
         with self._lock:
             cached = self._cache.get(key)
             if cached and cached.expires_at - self.refresh_margin_s > self._now():
@@ -119,5 +123,5 @@ class EnvironmentClients:
     environment: Environment
     ctx: RunContext
 
-    def client(self, service: str) -> Any:
-        return self.factory.client(service, self.environment, self.ctx)
+    def client(self, service: str, *, region: str | None = None) -> Any:
+        return self.factory.client(service, self.environment, self.ctx, region=region)
