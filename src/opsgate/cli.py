@@ -117,7 +117,40 @@ def _run_console(config: Path | None, person: str, *, banner: str | None = None,
         history.parent.mkdir(parents=True, exist_ok=True)
     prompt = f"{person}> "
     lines = read_lines(sys.stdin, prompt, history)
-    run_console(built.dispatcher.handle, identify, person, lines, out, echo=(not interactive) if echo is None else echo)
+    if interactive:
+        built.worker.start()  # expiry, following workflows, approval queues in the background
+    try:
+        run_console(built.dispatcher.handle, identify, person, lines, out,
+                    echo=(not interactive) if echo is None else echo,
+                    after_line=None if interactive else built.worker.run_all_once,
+                    settle=lambda: settle_running(built))
+    finally:
+        built.close()
+
+
+def settle_running(built, timeout_s: float = 60.0, quiet_s: float = 2.0) -> str:
+    """Run the background jobs until no request is running, or nothing has happened for `quiet_s`
+    (what is left waits for a person). Scripts use it through `:wait`."""
+    from opsgate.domain.request import State
+
+    deadline = time.monotonic() + timeout_s
+    last_change, last_seen = time.monotonic(), None
+    while True:
+        built.worker.run_all_once()
+        with built.store.transaction() as tx:
+            running = tx.list_requests(states=(State.RUNNING,), limit=100)
+            newest = tx.recent_audit(limit=1)
+        seen = newest[0].seq if newest else 0
+        if seen != last_seen:
+            last_change, last_seen = time.monotonic(), seen
+        if not running:
+            return "No automation is running."
+        waiting = ", ".join(r.id for r in running)
+        if time.monotonic() - last_change > quiet_s:
+            return f"Still running, waiting on people or AWS: {waiting}"
+        if time.monotonic() > deadline:
+            return f"Still running after {timeout_s:.0f}s: {waiting}"
+        time.sleep(0.2)
 
 
 @app.command("console")
@@ -144,6 +177,7 @@ def demo(
     """Try opsgate: the example catalog, a local SQLite file and the console chat."""
     chosen = config or Path(os.environ.get("OPSGATE_CONFIG", "examples/opsgate.yaml"))
     os.environ.setdefault("OPSGATE_DATA_DIR", ".opsgate-demo")
+    os.environ.setdefault("OPSGATE_SANDBOX", "1")  # the in-process AWS emulator with example resources
     settings = _settings(chosen)
     _run_console(chosen, as_person, banner=DEMO_BANNER.format(db=settings.database_url, config=chosen))
 
@@ -257,6 +291,11 @@ def db_status(config: ConfigOpt = None) -> None:
     out.print(f"applied: {current or 'none'}  latest: {head}", markup=False, highlight=False)
     if current != head:
         raise typer.Exit(1)
+
+
+from opsgate import cli_serve  # noqa: E402 (after the commands above: `serve`, `slack-manifest`)
+
+cli_serve.register(app)
 
 
 def main() -> None:

@@ -21,6 +21,29 @@ class Clock(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message waiting to be sent to a chat platform. `payload` is the adapter's own JSON.
+
+    Items with the same `order_key` (a request id, or a channel) are sent one after the other in
+    the order they were added: an update is never sent before the message it updates.
+    """
+
+    platform: str
+    order_key: str
+    payload: dict[str, Any]
+    id: int = 0  # set by the store
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Where the chat message about one request is, so later news updates it in place."""
+
+    channel: str
+    ts: str  # the platform's message id (Slack: the message timestamp)
+
+
 class Transaction(Protocol):
     """One database transaction. Everything written through it commits or rolls back together."""
 
@@ -73,6 +96,41 @@ class Transaction(Protocol):
         ...
 
     def delete_lock(self, environment: str) -> None: ...
+
+    # -- chat outbox (durable delivery) and message refs ------------------------------------------
+
+    def outbox_add(self, item: OutboxItem, now: datetime) -> int:
+        """Queue an item, due now. Returns its id."""
+        ...
+
+    def outbox_due(self, platform: str, now: datetime, *, limit: int, lease_s: float) -> list[OutboxItem]:
+        """Claim up to `limit` due items, oldest first, at most one per order key (the oldest unsent
+        one of its key). Claimed items are leased for `lease_s`: no other caller, in this process
+        or another replica, gets them until the lease runs out (rows are locked SKIP LOCKED)."""
+        ...
+
+    def outbox_done(self, item_id: int) -> None:
+        """The item was sent: it is removed."""
+        ...
+
+    def outbox_retry_at(self, item_id: int, due: datetime, error: str) -> None:
+        """Sending failed for now (rate limit, outage): try again at `due`; counts an attempt."""
+        ...
+
+    def outbox_give_up(self, item_id: int, error: str) -> None:
+        """Sending can never succeed (channel gone, not allowed): kept for operators, never sent;
+        later items of its order key go on."""
+        ...
+
+    def outbox_pending(self, platform: str) -> int:
+        """How many items are waiting (not given up)."""
+        ...
+
+    def message_ref_get(self, platform: str, request_id: str) -> MessageRef | None: ...
+
+    def message_ref_put(self, platform: str, request_id: str, ref: MessageRef, now: datetime) -> None:
+        """Remember (or move) the message about a request."""
+        ...
 
 
 class Store(Protocol):

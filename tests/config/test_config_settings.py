@@ -93,3 +93,28 @@ def test_settings_are_immutable():
     with pytest.raises(ValidationError):
         settings.log_level = "debug"  # type: ignore[misc]
     assert isinstance(settings, Settings)
+
+
+def test_serve_and_slack_settings_from_environment():
+    settings = resolve_settings({
+        "OPSGATE_SLACK_BOT_TOKEN": "xoxb-1", "OPSGATE_SLACK_APP_TOKEN": "xapp-1", "OPSGATE_SLACK_SIGNING_SECRET": "s3",
+        "OPSGATE_SLACK_API_URL": "http://127.0.0.1:9/api/", "OPSGATE_HOST": "0.0.0.0", "OPSGATE_PORT": "9000",
+        "OPSGATE_WORKERS": "2", "OPSGATE_BASE_URL": "https://ops.example.com/", "OPSGATE_MAX_BODY_BYTES": "2048",
+    }, cwd=CWD)
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-1"
+    assert settings.slack_app_token.get_secret_value() == "xapp-1"
+    assert (settings.slack_api_url, settings.host, settings.port, settings.workers) == ("http://127.0.0.1:9/api/", "0.0.0.0", 9000, 2)
+    assert (settings.base_url, settings.max_body_bytes) == ("https://ops.example.com", 2048)
+    assert "xoxb-1" not in repr(settings) and "xapp-1" not in repr(settings)
+
+
+def test_serve_defaults_listen_on_localhost_with_one_worker():
+    settings = resolve_settings({}, cwd=CWD)
+    assert (settings.host, settings.port, settings.workers, settings.base_url) == ("127.0.0.1", 8080, 1, None)
+    assert settings.slack_bot_token is None and settings.slack_api_url == "https://slack.com/api/"
+
+
+@pytest.mark.parametrize(("name", "value"), [("OPSGATE_PORT", "http"), ("OPSGATE_PORT", "70000"), ("OPSGATE_WORKERS", "0")])
+def test_a_bad_number_names_the_variable_and_the_range(name, value):
+    with pytest.raises(ConfigError, match=f"{name}: must be a whole number from"):
+        resolve_settings({name: value}, cwd=CWD)

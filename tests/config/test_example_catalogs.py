@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from opsgate.config import load_catalog, load_catalog_text
+from opsgate.wiring import catalog_from
 from opsgate.domain.catalog import ApprovalRule, CommandClass, ParamType
 from opsgate.errors import ConfigError
 
@@ -18,7 +19,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog(EXAMPLES / "opsgate.yaml")
+    return catalog_from(EXAMPLES / "opsgate.yaml")  # with every action kind this opsgate ships
 
 
 def test_example_loads_with_its_path_as_source(catalog):
@@ -30,16 +31,23 @@ def test_example_loads_with_its_path_as_source(catalog):
 def test_example_commands(catalog):
     assert {name: c.command_class for name, c in catalog.commands.items()} == {
         "deploy status": CommandClass.READ,
-        "runbook": CommandClass.READ,
         "rollback": CommandClass.MUTATE,
         "restart": CommandClass.MUTATE,
-        "cache flush": CommandClass.DESTRUCTIVE,
-        "alert ack": CommandClass.MUTATE,
-        "env": CommandClass.READ,
+        "runbook run": CommandClass.MUTATE,
+        "service rollback": CommandClass.MUTATE,
+        "deploy rollback": CommandClass.MUTATE,
+        "deploy stop": CommandClass.DESTRUCTIVE,
+        "pipeline approve": CommandClass.MUTATE,
+        "pipeline reject": CommandClass.MUTATE,
+        "alarms": CommandClass.READ,
         "cost": CommandClass.READ,
+        "env": CommandClass.READ,
+        "cache flush": CommandClass.DESTRUCTIVE,
+        "runbook": CommandClass.READ,
         "secret rotate": CommandClass.MUTATE,
     }
-    assert all(c.action.kind == "builtin" and c.action.settings["operation"] == "echo" for c in catalog.commands.values())
+    # every change goes through automation that exists in AWS; only the runbook link is opsgate's own
+    assert {c.name for c in catalog.commands.values() if c.action.kind == "builtin"} == {"runbook"}
 
 
 def test_example_only_prod_is_protected(catalog):
@@ -93,7 +101,9 @@ def test_example_cache_flush_asks_for_typed_confirmation(catalog):
 def test_example_secret_parameter(catalog):
     rotate = catalog.commands["secret rotate"]
     assert rotate.parameter("value").secret is True
-    assert "{value}" not in rotate.action.settings["message"]
+    # the value goes into the Lambda payload only, never into a setting that is shown in chat
+    assert rotate.action.kind == "lambda" and rotate.action.settings["payload"]["value"] == "{value}"
+    assert "{value}" not in rotate.action.settings["function"]
 
 
 def test_example_environment_parameters_take_environment_names(catalog):
@@ -101,7 +111,7 @@ def test_example_environment_parameters_take_environment_names(catalog):
         for parameter in command.parameters:
             if parameter.type is ParamType.ENVIRONMENT:
                 assert parameter.values == ("dev", "staging", "prod")
-    assert catalog.commands["cost"].parameter("env").required is False
+    assert catalog.commands["deploy status"].parameter("env").default == "prod"
 
 
 BAD = sorted((EXAMPLES / "bad").glob("*.yaml"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from opsgate.adapters.chat.console import ConsoleChat, run_console
+from opsgate.cli import settle_running
 from opsgate.config.settings import resolve_settings
 from opsgate.testing import FakeClock
 from opsgate.wiring import build
@@ -24,7 +25,7 @@ PR = "https://github.com/acme/web/pull/42"
 
 
 def opsgate(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "OPSGATE_DATA_DIR": str(data_dir), "OPSGATE_CONFIG": str(EXAMPLE)}
+    env = {**os.environ, "OPSGATE_DATA_DIR": str(data_dir), "OPSGATE_CONFIG": str(EXAMPLE), "OPSGATE_SANDBOX": "1"}
     env.pop("OPSGATE_DATABASE_URL", None)
     return subprocess.run([sys.executable, "-m", "opsgate.cli", *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=60)
@@ -37,14 +38,15 @@ def request_id(text: str) -> str:
 def test_piped_console_session_then_audit_verify_detects_tampering(tmp_path):
     first = opsgate(["console", "--as", "alice"], tmp_path, "deploy status web prod\nrestart web prod\n")
     assert first.returncode == 0, first.stderr
-    assert "Succeeded" in first.stdout and "web in prod" in first.stdout
+    assert "Succeeded" in first.stdout and "Pipeline web-release" in first.stdout
     rid = request_id(first.stdout)
 
-    second = opsgate(["console", "--as", "alice"], tmp_path, f"approve {rid}\n:as bob\napprove {rid}\nrequests\n")
+    second = opsgate(["console", "--as", "alice"], tmp_path,
+                      f"approve {rid}\n:as bob\napprove {rid}\n:wait\nrequests all=true\n")
     assert second.returncode == 0, second.stderr
     assert "nobody approves their own request" in second.stdout
-    assert "Succeeded" in second.stdout and "Restarted web in prod" in second.stdout
-    assert "No open requests." in second.stdout
+    assert "Started" in second.stdout and "acme-restart-service" in second.stdout
+    assert f"`{rid}` restart env=prod service=web [prod] by Alice Example — succeeded" in second.stdout
 
     third = opsgate(["console", "--as", "carol"], tmp_path,
                     'lock env=prod ttl=2h reason="db upgrade"\n:as alice\nrestart api prod\n')
@@ -73,7 +75,7 @@ def test_piped_console_session_then_audit_verify_detects_tampering(tmp_path):
 
 
 def test_in_process_session_shows_expiry_freeze_and_break_glass(tmp_path):
-    settings = resolve_settings({"OPSGATE_DATA_DIR": str(tmp_path)}, config=EXAMPLE, cwd=tmp_path)
+    settings = resolve_settings({"OPSGATE_DATA_DIR": str(tmp_path), "OPSGATE_SANDBOX": "1"}, config=EXAMPLE, cwd=tmp_path)
     screen = io.StringIO()
     console = Console(file=screen, width=200, soft_wrap=True)
     monday = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -105,15 +107,19 @@ def test_in_process_session_shows_expiry_freeze_and_break_glass(tmp_path):
         rid = request_id(replies[-1])
         yield ":as dave"
         yield f"approve {rid}"
+        yield ":wait"  # the runbook runs in SSM Automation; let opsgate follow it to the end
         yield ":as erin"
         yield "audit last=3"
 
-    run_console(handle, identify, "alice", script(), console, echo=True)
+    try:
+        run_console(handle, identify, "alice", script(), console, echo=True, settle=lambda: settle_running(app))
+    finally:
+        app.close()
     out = screen.getvalue()
     assert "Denied by rule `rbac.argument`" in out
     assert "Expired: `r-" in out and "is expired, not awaiting approval" in out
     assert "Blocked by rule `freeze`" in out and "friday-evening" in out
     assert "BREAK-GLASS: checkout is down" in out
-    assert "Succeeded" in out and "Restarted web in prod" in out
+    assert "Succeeded" in out and "Step RestartTasks: Success" in out
     assert "BREAK-GLASS" in replies[-1]  # erin's audit view shows the flag
     assert app.store.verify_audit().ok

@@ -46,7 +46,16 @@ def validate_builtin(settings: dict[str, Any]) -> list[str]:
 DEFAULT_ACTION_KINDS: Mapping[str, ActionValidator] = {"builtin": validate_builtin}
 
 # Settings whose filled-in text is shown in chat: a secret placeholder there would leak the value.
-SHOWN_SETTINGS: Mapping[str, tuple[str, ...]] = {"builtin": ("message",)}
+SHOWN_SETTINGS: Mapping[str, tuple[str, ...]] = {
+    "builtin": ("message",),
+    "ssm-automation": ("document",),
+    "codedeploy": ("application", "deployment_group"),
+    "ecs": ("cluster", "service"),
+    "codepipeline": ("pipeline", "stage", "action", "summary"),
+    "lambda": ("function",),
+    "stepfunctions": ("state_machine",),
+    "alarms": ("name_prefix",),
+}
 
 _PROBLEM = re.compile(r"^((?:[A-Za-z0-9_-]+|\[\d+\])(?:\.[A-Za-z0-9_-]+|\[\d+\])*): (.+)$", re.DOTALL)
 _PATH_PART = re.compile(r"([A-Za-z0-9_-]+)|\[(\d+)\]")
@@ -88,3 +97,24 @@ def placeholder_problems(text: str, parameters: set[str], has_environment: bool,
         if not PLACEHOLDER.fullmatch(attempt):
             problems.append(f"{attempt} is not filled in; placeholders are plain lowercase names like {{service}}")
     return problems
+
+
+def summary_validator(validators: Mapping[str, ActionValidator]) -> ActionValidator:
+    """The `summary` kind: `parts`, a list of other actions (not summaries), each checked by its kind."""
+
+    def validate(settings: dict[str, Any]) -> list[str]:
+        problems = [f"{key}: unknown key; the summary action accepts kind, parts" for key in settings if key != "parts"]
+        parts = settings.get("parts")
+        if not isinstance(parts, list) or not parts:
+            return problems + ["parts: must be a list of actions, e.g. [{kind: alarms}, {kind: cost}]"]
+        for index, part in enumerate(parts):
+            kind = part.get("kind") if isinstance(part, dict) else None
+            if kind not in validators or kind == "summary":
+                known = ", ".join(sorted(k for k in validators if k != "summary"))
+                problems.append(f"parts[{index}].kind: must be one of {known}")
+                continue
+            rest = {k: v for k, v in part.items() if k != "kind"}
+            problems += [f"parts[{index}].{problem}" for problem in validators[kind](rest)]
+        return problems
+
+    return validate

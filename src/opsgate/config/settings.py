@@ -35,6 +35,16 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = Field(None, description="Send AWS calls here (an emulator); unset: real AWS.")
     sandbox: bool = Field(False, description="Start the in-process AWS sandbox (moto) with example resources.")
     default_channel: str = Field("console", description="Where requests opened by automation are posted.")
+    # -- Slack and `opsgate serve` --
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = Field(None, description="xapp- token for Socket Mode.")
+    slack_api_url: str = Field("https://slack.com/api/", description="The Slack Web API (a local one in tests).")
+    slack_groups_ttl_s: int = Field(300, description="How long Slack user group members are cached.")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    base_url: str | None = Field(None, description="Public URL of this opsgate, for links to request pages.")
+    max_body_bytes: int = Field(64 * 1024, description="Larger request bodies are refused with 413.")
 
     @property
     def database_url_redacted(self) -> str:
@@ -63,6 +73,19 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
     if log_level not in LOG_LEVELS:
         raise ConfigError([f"OPSGATE_LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})"])
     secret = read("OPSGATE_SLACK_SIGNING_SECRET")
+
+    def secret_of(name: str) -> SecretStr | None:
+        value = read(name)
+        return SecretStr(value) if value else None
+
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        raw = read(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ConfigError([f"{name}: must be a whole number from {low} to {high} (got {raw!r})"])
+        return int(raw)
+
     return Settings(
         config_path=config_path,
         config_source=source,
@@ -73,4 +96,13 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
         aws_endpoint_url=read("OPSGATE_AWS_ENDPOINT_URL"),
         sandbox=(read("OPSGATE_SANDBOX") or "").lower() in ("1", "true", "yes", "on"),
         default_channel=read("OPSGATE_DEFAULT_CHANNEL") or "console",
+        slack_bot_token=secret_of("OPSGATE_SLACK_BOT_TOKEN"),
+        slack_app_token=secret_of("OPSGATE_SLACK_APP_TOKEN"),
+        slack_api_url=read("OPSGATE_SLACK_API_URL") or "https://slack.com/api/",
+        slack_groups_ttl_s=integer("OPSGATE_SLACK_GROUPS_TTL_S", 300, 0, 86_400),
+        host=read("OPSGATE_HOST") or "127.0.0.1",
+        port=integer("OPSGATE_PORT", 8080, 0, 65_535),
+        workers=integer("OPSGATE_WORKERS", 1, 1, 64),
+        base_url=(read("OPSGATE_BASE_URL") or "").rstrip("/") or None,
+        max_body_bytes=integer("OPSGATE_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     )

@@ -124,7 +124,8 @@ def _message(model: type[BaseModel], loc: YamlPath, error: ErrorDetails) -> str:
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        return _unknown_key(str(loc[-1]), allowed_keys(model, loc[:-1]))
+        name = str(loc[-1]) if loc else str(value)  # a key that is not text (`~:`, `1:`) has no loc of its own
+        return _unknown_key(name, allowed_keys(model, loc[:-1]))
     if value is None and (kind.endswith("_type") or kind in ("model_attributes_type", "string_type")):
         return "has no value; write one or remove the key"
     if kind in ("value_error", "assertion_error"):

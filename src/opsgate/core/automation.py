@@ -1,4 +1,9 @@
-"""Routes a command's action to the automation target of its kind; the values templates may use."""
+"""Routes a command's action to the automation target of its kind; the values templates may use.
+
+One kind is handled here: `summary`, a read-only action made of several read actions (an
+environment overview: alarms, cost, pipeline status) whose answers are shown together. A part
+that fails is shown as failed; the others still answer.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from opsgate.domain.catalog import ActionSpec
-from opsgate.domain.templates import fill
 from opsgate.errors import AutomationError
 from opsgate.ports import Automation, PlannedCall, RunContext, RunResult
+
+SUMMARY = "summary"
+
 
 def template_values(params: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
     env = ctx.environment
@@ -21,6 +28,10 @@ def template_values(params: Mapping[str, Any], ctx: RunContext) -> dict[str, Any
     }
 
 
+def summary_parts(action: ActionSpec) -> list[ActionSpec]:
+    """The parts of a `summary` action: `{kind: summary, parts: [{kind: alarms}, {kind: cost}]}`."""
+    parts = action.settings.get("parts", [])
+    return [ActionSpec(part["kind"], {k: v for k, v in part.items() if k != "kind"}) for part in parts]
 
 
 class AutomationRouter:
@@ -36,10 +47,26 @@ class AutomationRouter:
         return target
 
     def plan(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> list[PlannedCall]:
+        if action.kind == SUMMARY:
+            return [call for part in summary_parts(action) for call in self.plan(part, params, ctx)]
         return self._target(action).plan(action, params, ctx)
 
     def run(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult:
+        if action.kind == SUMMARY:
+            return self._summary(action, params, ctx)
         return self._target(action).run(action, params, ctx)
 
     def poll(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]) -> RunResult:
         return self._target(action).poll(action, params, ctx, checkpoint)
+
+    def _summary(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult:
+        sections, correlation, ok = [], {}, True
+        for part in summary_parts(action):
+            try:
+                result = self.run(part, params, ctx)
+            except AutomationError as err:
+                result = RunResult(ok=False, summary=err.message)
+            ok = ok and result.ok
+            sections.append(result.summary if result.ok else f"⚠️ {part.kind}: {result.summary}")
+            correlation.update({f"{part.kind}.{k}": v for k, v in result.correlation.items()})
+        return RunResult(ok=ok, summary="\n\n".join(sections), correlation=correlation)

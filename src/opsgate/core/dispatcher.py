@@ -14,6 +14,7 @@ from opsgate.core.lifecycle import Lifecycle
 from opsgate.core.parser import ParsedLine, parse_line
 from opsgate.core.runtime import Caller, Runtime
 from opsgate.core import render
+from opsgate.domain.audit import AuditEntry
 from opsgate.domain.catalog import Catalog
 from opsgate.domain.inbound import Inbound
 from opsgate.domain.message import Reply
@@ -79,13 +80,27 @@ class Dispatcher:
                 tx.save_inbound_reply(inbound.idempotency_key, reply.text, reply.request_id)
         return reply
 
+    def audit_rejected(self, platform: str, reason: str, correlation: dict[str, str]) -> None:
+        """Audit a delivery refused before it became a line (forged signature, stale timestamp...).
+
+        The chat ids in such a delivery are not trustworthy, so the actor is the platform itself and
+        whatever the delivery claimed goes into `correlation`, marked as claimed. Never raises.
+        """
+        try:
+            with self.rt.store.transaction() as tx:
+                tx.append_audit(AuditEntry(event="delivery.refused", actor_platform=platform, actor_id="unverified",
+                                           decision="deny", rule="delivery.verify", reason=reason,
+                                           correlation=dict(correlation)), self.rt.now())
+        except Exception:
+            log.exception("could not audit a refused delivery", extra={"reason": reason})
+
     def _seen_before(self, key: str) -> Reply | None:
         with self.rt.store.transaction() as tx:
             if tx.claim_inbound(key, self.rt.now()):
                 return None
             text, request_id = tx.inbound_reply(key)
         return Reply(text or "This was already received and is being handled; it will not run twice.",
-                     request_id=request_id)
+                     request_id=request_id, repeat=True)
 
     def _route(self, inbound: Inbound, caller: Caller) -> Reply:
         rt = self.rt

@@ -74,7 +74,7 @@ def list_requests(rt: Runtime, caller: Caller, show_all: bool) -> Reply:
         records = [r for r in records if r.requester_id == person.id or person.has_role(r.approver_roles)]
     if not records:
         return Reply("No open requests." if not show_all else "No requests yet.")
-    lines = [render.request_line(r, rt.commands.get(r.command)) for r in records]
+    lines = [render.request_line(r, rt.command(r.command)) for r in records]
     return Reply("\n".join(lines))
 
 

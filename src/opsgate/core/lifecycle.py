@@ -16,7 +16,7 @@ from opsgate.core.parser import ParsedLine
 from opsgate.core.runtime import SYSTEM, Caller, Runtime
 from opsgate.domain.catalog import ApprovalRule, Command
 from opsgate.domain.decision import Decision, DecisionKind
-from opsgate.domain.message import Button, Message, Reply
+from opsgate.domain.message import Button, Link, Message, Reply
 from opsgate.domain.request import ApprovalRecord, RequestRecord, State, binding_hash, new_request_id
 from opsgate.errors import AutomationError, ConflictError, UserError
 from opsgate.policy import PolicyInput, check_approval, decide, execution_guard
@@ -102,9 +102,11 @@ class Lifecycle:
             tx.insert_request(record)
             tx.append_audit(self._entry(caller, "request.decided", record, decision=decision), now)
         if decision.refused:
-            return Reply(render.refusal(decision), request_id=record.id, ok=False)
+            return Reply(render.refusal(decision), request_id=record.id, ok=False,
+                         needs="link" if decision.rule == "link.required" else None)
         if state is State.AWAITING_CONFIRMATION:
-            return Reply(self._confirm_prompt(record), request_id=record.id)
+            return Reply(self._confirm_prompt(record), request_id=record.id, needs="confirm",
+                         confirm_text=record.confirm_text)
         if state is State.AWAITING_APPROVAL:
             self._ask_approvers(record)
             return Reply(self._waiting_text(record), request_id=record.id)
@@ -277,7 +279,7 @@ class Lifecycle:
             self._dry_run(command, action, running, ctx) if running.dry_run
             else self.rt.automation.run(action, running.params, ctx)), approvers)
         if result.pending:
-            return self._launched(running, result)
+            return self._launched(running, caller, result)
         return self.finish(running, caller, result)
 
     def poll(self, record: RequestRecord) -> RunResult:
@@ -334,7 +336,7 @@ class Lifecycle:
             tx.append_audit(self._entry(SYSTEM, "execution.started", running, target=_target(command)), now)
         return running, tuple(a.approver_id for a in approvals)
 
-    def _launched(self, running: RequestRecord, result: RunResult) -> Reply:
+    def _launched(self, running: RequestRecord, caller: Caller, result: RunResult) -> Reply:
         """The automation started and goes on: keep RUNNING with its checkpoint for core.follow."""
         with self.rt.store.transaction() as tx:
             now = self.rt.now()
@@ -346,7 +348,8 @@ class Lifecycle:
         text = f"⏳ Started: {render.request_line(following, self._command(following))}\n{result.summary}".rstrip()
         for line in result.progress:
             text += f"\n  {line}"
-        self._post(following, text)
+        if caller.person_id != following.requester_id:
+            self._post(following, text)  # started by an approval: the requester reads it in the channel
         return Reply(text, ephemeral=False, request_id=following.id)
 
     def keep_following(self, record: RequestRecord, result: RunResult) -> None:
@@ -484,11 +487,21 @@ class Lifecycle:
             channel=record.channel,
             thread=record.thread,
             request_id=record.id,
-            buttons=(Button("Approve", f"approve {record.id}", "primary"), Button("Deny", f"deny {record.id}", "danger")),
+            buttons=_approval_buttons(record),
         ))
 
     def _post(self, record: RequestRecord, text: str) -> None:
-        self.rt.chat.post(Message(text=text, channel=record.channel, thread=record.thread, request_id=record.id))
+        """A message about the request: chat adapters update the request's message in place, so it
+        keeps the buttons while approvals are still missing and links to what the run started."""
+        buttons = _approval_buttons(record) if record.state is State.AWAITING_APPROVAL else ()
+        console = record.result.get("correlation", {}).get("console_url")
+        links = (Link("AWS console", console),) if console else ()
+        self.rt.chat.post(Message(text=text, channel=record.channel, thread=record.thread, request_id=record.id,
+                                  buttons=buttons, links=links))
+
+
+def _approval_buttons(record: RequestRecord) -> tuple[Button, ...]:
+    return (Button("Approve", f"approve {record.id}", "primary"), Button("Deny", f"deny {record.id}", "danger"))
 
 
 def _target(command: Command | None) -> str | None:

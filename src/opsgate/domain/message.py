@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+# What a reply still needs from the person before the request can go on; a chat adapter may ask
+# for it in a form (a Slack modal) instead of leaving them to type the next line.
+Need = Literal["confirm", "link"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +18,12 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     text: str
     channel: str
@@ -20,6 +31,7 @@ class Message:
     ephemeral_to: str | None = None  # platform user id: only they see it
     buttons: tuple[Button, ...] = ()
     request_id: str | None = None  # messages about one request are updated in place
+    links: tuple[Link, ...] = ()  # e.g. the AWS console page of the execution
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +43,6 @@ class Reply:
     request_id: str | None = None
     buttons: tuple[Button, ...] = ()
     ok: bool = True  # False for refusals and errors
+    needs: Need | None = None  # "confirm": type confirm_text; "link": run the line again with --link
+    confirm_text: str | None = None
+    repeat: bool = False  # a repeated delivery (same idempotency key): the first one answers

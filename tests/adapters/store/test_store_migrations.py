@@ -15,7 +15,8 @@ from opsgate.adapters.store.migrate import MIGRATIONS_DIR, alembic_config
 from opsgate.adapters.store.tables import metadata
 from opsgate.errors import StoreError
 
-TABLES = {"requests", "approvals", "audit_log", "audit_head", "locks", "inbound"}
+TABLES = {"requests", "approvals", "audit_log", "audit_head", "locks", "inbound", "outbox", "message_refs"}
+HEAD = "0002"
 
 
 @pytest.fixture
@@ -26,9 +27,9 @@ def engine(database_url):
 
 
 def test_a_fresh_database_is_upgraded_to_the_head(engine):
-    assert migration_status(engine) == (None, "0001")
+    assert migration_status(engine) == (None, HEAD)
     upgrade(engine)
-    assert migration_status(engine) == ("0001", "0001")
+    assert migration_status(engine) == (HEAD, HEAD)
     assert TABLES <= set(sa.inspect(engine).get_table_names())
 
 
@@ -37,7 +38,7 @@ def test_a_second_upgrade_is_a_no_op(database_url):
     append_records(store, 3)
     upgrade(database_url)
     upgrade(store.engine)
-    assert migration_status(store.engine) == ("0001", "0001")
+    assert migration_status(store.engine) == (HEAD, HEAD)
     assert store.verify_audit().checked == 3
     store.close()
 
@@ -53,7 +54,7 @@ def test_the_migrated_schema_matches_the_tables(engine):
 def test_replicas_upgrading_at_once_both_succeed(engine, database_url):
     results = run_together(2, lambda _: upgrade(database_url))
     assert results == [None, None]
-    assert migration_status(engine) == ("0001", "0001")
+    assert migration_status(engine) == (HEAD, HEAD)
 
 
 def test_downgrade_removes_everything_and_upgrade_restores_it(engine):
@@ -66,7 +67,7 @@ def test_downgrade_removes_everything_and_upgrade_restores_it(engine):
 
 
 def test_opening_without_migrating_refuses_an_old_schema(database_url):
-    with pytest.raises(StoreError, match="schema is at revision none, this opsgate needs 0001"):
+    with pytest.raises(StoreError, match="schema is at revision none, this opsgate needs " + HEAD):
         open_store(database_url, migrate=False)
     upgrade(database_url)
     open_store(database_url, migrate=False).close()

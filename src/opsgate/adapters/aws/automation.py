@@ -38,12 +38,12 @@ class AwsAutomation:
 
     def run(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult:
         target, settings, env = self._prepare(action, params, ctx)
-        with map_boto_errors(service=action.kind, role_arn=env.role_arn):
+        with map_boto_errors(service=target.service, role_arn=env.role_arn):
             return target.run(self.sessions.clients(env, ctx), settings, ctx)
 
     def poll(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]) -> RunResult:
         target, settings, env = self._prepare(action, params, ctx)
-        with map_boto_errors(service=action.kind, role_arn=env.role_arn):
+        with map_boto_errors(service=target.service, role_arn=env.role_arn):
             return target.poll(self.sessions.clients(env, ctx), settings, ctx, checkpoint)
 
     def permissions(self, action: ActionSpec, environment: Environment) -> list[Permission]:

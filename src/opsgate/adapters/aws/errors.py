@@ -23,6 +23,11 @@ from opsgate.errors import AutomationError
 
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
                  "AuthorizationError", "AuthorizationErrorException"}
+# Refused credentials (bad key, bad signature, expired session) are not a policy problem: granting
+# more in the role's policy would not help, so they get their own message.
+BAD_CREDENTIALS = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+                   "IncompleteSignature", "InvalidAccessKeyId", "ExpiredToken", "ExpiredTokenException",
+                   "RequestExpired"}
 THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
              "ThrottledException", "SlowDown", "ProvisionedThroughputExceededException"}
 
@@ -48,6 +53,11 @@ def map_boto_errors(*, service: str = "", role_arn: str | None = None, resource:
         action = f"{service}:{_operation(err)}" if service else _operation(err)
         on = f" on {resource}" if resource else ""
         correlation = {"aws_request_id": request_id} if request_id else {}
+        if code in BAD_CREDENTIALS:
+            who = f"the session for role {role_arn}" if role_arn else "opsgate's credentials"
+            raise AutomationError(f"AWS did not accept {who} for {action}{on}: {message or code}. "
+                                  "Check opsgate's own AWS credentials and the machine's clock.",
+                                  correlation=correlation) from None
         if code in ACCESS_DENIED or status == 403:
             who = f"role {role_arn}" if role_arn else "opsgate's credentials"
             raise AutomationError(f"AWS denied {action}{on} to {who}: {message or code}. "
@@ -60,6 +70,7 @@ def map_boto_errors(*, service: str = "", role_arn: str | None = None, resource:
                                            "ApplicationDoesNotExistException", "ServiceNotFoundException",
                                            "ClusterNotFoundException", "PipelineNotFoundException",
                                            "StateMachineDoesNotExist", "ExecutionDoesNotExist",
+                                           "DeploymentDoesNotExistException", "DeploymentGroupNameRequiredException",
                                            "InvalidDocument", "DocumentNotFound"}:
             raise AutomationError(f"{resource or 'The resource'} was not found ({action}): {message or code}.",
                                   correlation=correlation) from None

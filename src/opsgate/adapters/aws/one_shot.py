@@ -12,5 +12,6 @@ from opsgate.ports import RunContext, RunResult
 class OneShot:
     kind: ClassVar[str]
 
-    def poll(self, clients: Clients, settings: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]) -> RunResult:
+    def poll(self, clients: Clients, settings: dict[str, Any], ctx: RunContext,
+             checkpoint: dict[str, Any]) -> RunResult:
         raise AutomationError(f"`{self.kind}` actions finish at once; there is nothing to follow")

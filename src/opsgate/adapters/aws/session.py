@@ -23,8 +23,9 @@ from opsgate.adapters.aws.errors import map_boto_errors
 from opsgate.domain.catalog import Environment
 from opsgate.ports import RunContext
 
-# STS allows [\w+=,.@-] for both names; anything else in a person id is replaced.
-_STS_NAME = re.compile(r"[^\w+=,.@-]")
+# STS allows [\w+=,.@-] for both names, \w in its ASCII sense; anything else in a person id is
+# replaced (Python's \w also matches non-ASCII letters like "ë", which STS refuses).
+_STS_NAME = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
 
 def sts_name(text: str, limit: int = 64) -> str:

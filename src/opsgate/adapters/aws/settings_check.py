@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opsgate.domain.durations import ALLOWED as DURATIONS, parse_duration_s
+from opsgate.adapters.aws.names import is_arn
+from opsgate.domain.durations import ALLOWED as DURATIONS
+from opsgate.domain.durations import parse_duration_s
 from opsgate.domain.templates import PLACEHOLDER
 from opsgate.errors import AutomationError
 
@@ -37,6 +39,21 @@ def required_text(settings: Mapping[str, Any], key: str, what: str) -> list[str]
         return [f"{key}: is required ({what})"]
     if not isinstance(value, str) or not value.strip():
         return [f"{key}: must be {what}"]
+    return []
+
+
+def name_or_arn(settings: Mapping[str, Any], key: str, service: str, resource_type: str, what: str) -> list[str]:
+    """A resource named by name, or by a full ARN of the right service and type."""
+    problems = required_text(settings, key, f"a {what} name or ARN")
+    value = settings.get(key)
+    if problems or not isinstance(value, str):
+        return problems
+    if is_arn(value):
+        right_kind = value.split(":")[2:3] == [service] and f":{resource_type}:" in value
+        return [] if right_kind else [f"{key}: must be a {what} ARN (arn:aws:{service}:<region>:<account>:"
+                                      f"{resource_type}:<name>)"]
+    if ":" in value:
+        return [f"{key}: must be a {what} name or a full ARN (arn:aws:{service}:...)"]
     return []
 
 

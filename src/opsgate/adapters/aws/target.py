@@ -28,13 +28,15 @@ class Clients(Protocol):
 
     environment: Environment
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for `service` in the environment's region and account."""
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client for `service` in the environment's account, in its region unless
+        `region` is given (global services such as Cost Explorer live in us-east-1)."""
         ...
 
 
 class Target(Protocol):
     kind: ClassVar[str]
+    service: ClassVar[str]  # the IAM prefix of its calls (states, ce, ...), used in error messages
 
     def validate(self, settings: dict[str, Any]) -> list[str]:
         """Config-time check of the action's settings (templates not filled). Problems are

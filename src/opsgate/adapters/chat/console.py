@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -39,16 +39,19 @@ def read_lines(stdin: TextIO, prompt: str, history_file: Path | None) -> Iterato
     if stdin.isatty():
         from prompt_toolkit import PromptSession
         from prompt_toolkit.history import FileHistory, InMemoryHistory
+        from prompt_toolkit.patch_stdout import patch_stdout
 
         history = FileHistory(str(history_file)) if history_file else InMemoryHistory()
         session: PromptSession[str] = PromptSession(history=history)
         while True:
             try:
-                yield session.prompt(prompt)
+                with patch_stdout(raw=True):  # background notifications print above the prompt
+                    line = session.prompt(prompt)
             except KeyboardInterrupt:
                 continue
             except EOFError:
                 return
+            yield line
     else:
         for line in stdin:
             yield line.rstrip("\n")
@@ -62,10 +65,14 @@ def run_console(
     console: Console,
     *,
     echo: bool = False,
+    after_line: Callable[[], None] | None = None,
+    settle: Callable[[], str] | None = None,
 ) -> int:
-    """Send each line to `handle` as `person`; `:as NAME` switches person, `:quit` ends.
+    """Send each line to `handle` as `person`; `:as NAME` switches person, `:wait` waits for running
+    automation to finish (scripts), `:quit` ends.
 
     `identify(person)` returns the display name or None when the console id is not in the catalog.
+    `after_line` runs after each line (background jobs, when nothing runs them in the background).
     """
     name = identify(person)
     if name is None:
@@ -79,6 +86,9 @@ def run_console(
             console.print(f"{person}> {text}", markup=False, highlight=False, style="bold")
         if text in (":quit", ":q", "exit", "quit"):
             break
+        if text == ":wait":
+            console.print(settle() if settle else "Nothing to wait for.", style="yellow", markup=False)
+            continue
         if text.startswith(":as"):
             parts = text.split()
             if len(parts) != 2:
@@ -91,6 +101,8 @@ def run_console(
             continue
         inbound = Inbound(actor=Actor(PLATFORM, person, name or person), text=text, channel=CHANNEL)
         print_reply(console, handle(inbound))
+        if after_line is not None:
+            after_line()
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,17 +22,22 @@ from opsgate.adapters.store.errors import map_db_errors
 from opsgate.adapters.store.migrate import migration_status, upgrade
 from opsgate.adapters.store.tables import (
     AUDIT_HEAD_ID,
+    OUTBOX_DEAD,
+    OUTBOX_PENDING,
     approvals,
     audit_head,
     audit_log,
     inbound,
     locks,
+    message_refs,
+    outbox,
     requests,
 )
 from opsgate.domain.audit import AuditEntry, SealedRecord, VerifyResult, format_ts, seal, verify_chain
 from opsgate.domain.lock import Lock
 from opsgate.domain.request import ApprovalRecord, RequestRecord, State
 from opsgate.errors import ConflictError, StoreError
+from opsgate.ports import MessageRef, OutboxItem
 
 __all__ = ["SqlStore", "SqlTransaction", "create_engine_for", "migration_status", "open_store", "upgrade"]
 
@@ -48,6 +53,18 @@ _MOVE_AUDIT_HEAD = (
     audit_head.update()
     .where(audit_head.c.id == AUDIT_HEAD_ID)
     .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+# An outbox item is due only when no older item of its order key is still waiting (sent in order).
+_EARLIER = outbox.alias("earlier")
+_EARLIER_WAITING = (
+    sa.exists()
+    .where(
+        _EARLIER.c.platform == outbox.c.platform,
+        _EARLIER.c.order_key == outbox.c.order_key,
+        _EARLIER.c.state == OUTBOX_PENDING,
+        _EARLIER.c.id < outbox.c.id,
+    )
 )
 
 
@@ -76,6 +93,16 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def readiness_problem(self) -> str | None:
+        """None when the database answers and its schema is at the newest migration; else why not."""
+        try:
+            current, head = migration_status(self.engine)
+        except StoreError as problem:
+            return f"the database does not answer: {problem}"
+        if current != head:
+            return f"the database schema is at {current or 'none'}, this opsgate needs {head}"
+        return None
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
@@ -248,6 +275,78 @@ class SqlTransaction:
 
     def delete_lock(self, environment: str) -> None:
         self._conn.execute(locks.delete().where(locks.c.environment == environment))
+
+    # -- chat outbox and message refs -------------------------------------------------------------
+
+    def outbox_add(self, item: OutboxItem, now: datetime) -> int:
+        insert = outbox.insert().values(
+            platform=item.platform, order_key=item.order_key, payload=item.payload, state=OUTBOX_PENDING,
+            created_at=now, due_at=now, attempts=0,
+        ).returning(outbox.c.id)
+        return self._conn.execute(insert).scalar_one()
+
+    def outbox_due(self, platform: str, now: datetime, *, limit: int, lease_s: float) -> list[OutboxItem]:
+        query = (
+            sa.select(outbox.c.id, outbox.c.platform, outbox.c.order_key, outbox.c.payload, outbox.c.attempts)
+            .where(
+                outbox.c.platform == platform,
+                outbox.c.state == OUTBOX_PENDING,
+                outbox.c.due_at <= now,
+                sa.or_(outbox.c.leased_until.is_(None), outbox.c.leased_until <= now),
+                ~_EARLIER_WAITING,
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+            # PostgreSQL: a replica claiming at the same moment skips these rows instead of waiting
+            # for them (and then sending them too). SQLite: BEGIN IMMEDIATE already serialises.
+            .with_for_update(skip_locked=True, of=outbox)
+        )
+        items = [OutboxItem(platform=row.platform, order_key=row.order_key, payload=row.payload, id=row.id,
+                            attempts=row.attempts) for row in self._conn.execute(query)]
+        if items:
+            self._conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_([item.id for item in items]))
+                .values(leased_until=now + timedelta(seconds=lease_s))
+            )
+        return items
+
+    def outbox_done(self, item_id: int) -> None:
+        self._conn.execute(outbox.delete().where(outbox.c.id == item_id))
+
+    def outbox_retry_at(self, item_id: int, due: datetime, error: str) -> None:
+        self._conn.execute(
+            outbox.update()
+            .where(outbox.c.id == item_id)
+            .values(due_at=due, leased_until=None, attempts=outbox.c.attempts + 1, last_error=error[:2000])
+        )
+
+    def outbox_give_up(self, item_id: int, error: str) -> None:
+        self._conn.execute(
+            outbox.update()
+            .where(outbox.c.id == item_id)
+            .values(state=OUTBOX_DEAD, leased_until=None, attempts=outbox.c.attempts + 1, last_error=error[:2000])
+        )
+
+    def outbox_pending(self, platform: str) -> int:
+        query = sa.select(sa.func.count()).where(outbox.c.platform == platform, outbox.c.state == OUTBOX_PENDING)
+        return self._conn.execute(query).scalar_one()
+
+    def message_ref_get(self, platform: str, request_id: str) -> MessageRef | None:
+        query = sa.select(message_refs.c.channel, message_refs.c.ts).where(
+            message_refs.c.platform == platform, message_refs.c.request_id == request_id
+        )
+        row = self._conn.execute(query).one_or_none()
+        return None if row is None else MessageRef(channel=row.channel, ts=row.ts)
+
+    def message_ref_put(self, platform: str, request_id: str, ref: MessageRef, now: datetime) -> None:
+        insert = self._dialect_insert(message_refs).values(
+            platform=platform, request_id=request_id, channel=ref.channel, ts=ref.ts, updated_at=now
+        )
+        self._conn.execute(insert.on_conflict_do_update(
+            index_elements=[message_refs.c.platform, message_refs.c.request_id],
+            set_={"channel": insert.excluded.channel, "ts": insert.excluded.ts, "updated_at": insert.excluded.updated_at},
+        ))
 
     def _rows_written(self, insert: sa.Insert) -> int:
         # SQLAlchemy keeps the driver's rowcount of an INSERT only when asked to.

@@ -162,3 +162,37 @@ inbound = sa.Table(
     sa.Column("reply", sa.Text),
     sa.Column("request_id", sa.Text),
 )
+
+# Chat messages waiting to be sent (a durable outbox). A row is deleted once sent; `dead` rows
+# could never be sent and are kept for operators. Items of one (platform, order_key) are sent in
+# id order; `leased_until` keeps a claimed item from other senders while it is in flight.
+OUTBOX_PENDING = "pending"
+OUTBOX_DEAD = "dead"
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("order_key", sa.Text, nullable=False),
+    sa.Column("payload", JsonText, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("leased_until", UtcDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Index(None, "platform", "state", "due_at"),  # what is due
+    sa.Index(None, "platform", "order_key", "state"),  # is an earlier item of the same key waiting?
+)
+
+# The chat message that shows one request (updated in place as the request moves).
+message_refs = sa.Table(
+    "message_refs",
+    metadata,
+    sa.Column("platform", sa.Text, primary_key=True),
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("ts", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,74 @@
+"""The Chat port for Slack: every message goes into the durable outbox, then `delivery` sends it.
+
+Writing to the outbox is one small transaction, so a notification survives a restart and the
+caller never waits for Slack. Four kinds of item:
+
+  notice     news about a request (`Message.request_id`): its message is updated in place
+  result     the answer to a line that the channel should see: in the thread of the request's message
+  post       any other message to a channel (or a thread)
+  ephemeral  only one person sees it (an answer when Slack gave no response_url)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opsgate.domain.message import Button, Link, Message, Reply
+from opsgate.ports import Clock, OutboxItem, Store
+
+PLATFORM = "slack"
+
+
+def encode(kind: str, message: Message) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "text": message.text,
+        "channel": message.channel,
+        "thread": message.thread,
+        "user": message.ephemeral_to,
+        "request_id": message.request_id,
+        "buttons": [[b.label, b.command, b.style] for b in message.buttons],
+        "links": [[link.label, link.url] for link in message.links],
+    }
+
+
+def decode(payload: dict[str, Any]) -> tuple[str, Message]:
+    return payload["kind"], Message(
+        text=payload["text"],
+        channel=payload["channel"],
+        thread=payload.get("thread"),
+        ephemeral_to=payload.get("user"),
+        request_id=payload.get("request_id"),
+        buttons=tuple(Button(*b) for b in payload.get("buttons", ())),
+        links=tuple(Link(*link) for link in payload.get("links", ())),
+    )
+
+
+class SlackChat:
+    def __init__(self, store: Store, clock: Clock, *, wake: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.clock = clock
+        self.wake = wake  # tells the delivery there is something to send (it also polls)
+
+    def post(self, message: Message) -> None:
+        if message.ephemeral_to:
+            self._queue("ephemeral", message)
+        else:
+            self._queue("notice" if message.request_id else "post", message)
+
+    def queue_result(self, reply: Reply, channel: str, thread: str | None) -> None:
+        """A reply everyone in the channel should see: under its request's message, or as a new
+        message in the thread the line came from."""
+        message = Message(reply.text, channel, thread, request_id=reply.request_id, buttons=reply.buttons)
+        self._queue("result" if reply.request_id else "post", message)
+
+    def queue_ephemeral(self, reply: Reply, user: str, channel: str, thread: str | None) -> None:
+        self._queue("ephemeral", Message(reply.text, channel, thread, ephemeral_to=user, buttons=reply.buttons))
+
+    def _queue(self, kind: str, message: Message) -> None:
+        # Everything about one request is sent in order (an update never overtakes its message).
+        order_key = message.request_id or message.channel
+        with self.store.transaction() as tx:
+            tx.outbox_add(OutboxItem(PLATFORM, order_key, encode(kind, message)), self.clock.now())
+        self.wake()

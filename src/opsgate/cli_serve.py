@@ -1,0 +1,96 @@
+"""`opsgate serve` (Slack over HTTP or Socket Mode, health checks) and `opsgate slack-manifest`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", help="Catalog file. Default: $OPSGATE_CONFIG, else ./opsgate.yaml."),
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on. Default: $OPSGATE_HOST, else 127.0.0.1.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port. Default: $OPSGATE_PORT, else 8080.")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, max=64, help="Processes. Default: $OPSGATE_WORKERS, else 1.")] = None,
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Connect to Slack over a WebSocket "
+                                              "(OPSGATE_SLACK_APP_TOKEN) instead of receiving HTTP requests.")] = False,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every HTTP request.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve Slack (/slack/events, or Socket Mode), /healthz and /readyz; send queued chat messages."""
+    import uvicorn
+
+    from opsgate.config.settings import resolve_settings
+    from opsgate.errors import ConfigError, StoreError
+    from opsgate.logs import configure
+    from opsgate.wiring import build_slack_server
+
+    try:
+        settings = resolve_settings(os.environ, config=config)
+    except ConfigError as problem:
+        raise _fail("\n".join(problem.problems), 2) from None
+    configure(settings.log_level)
+    host = host or settings.host
+    port = settings.port if port is None else port
+    workers = workers or settings.workers
+    # Worker processes read their settings from the environment: hand them what the flags chose.
+    os.environ["OPSGATE_CONFIG"] = str(settings.config_path)
+    os.environ["OPSGATE_SOCKET_MODE"] = "1" if socket_mode else ""
+    common = dict(host=host, port=port, log_config=None, access_log=access_log, lifespan="on",
+                  timeout_graceful_shutdown=30)
+    if workers > 1:
+        uvicorn.run("opsgate.wiring:serve_asgi_from_env", factory=True, workers=workers, **common)
+        return
+    try:
+        server = build_slack_server(settings, socket_mode=socket_mode)
+    except ConfigError as problem:
+        raise _fail("\n".join(problem.problems), 2) from None
+    except StoreError as problem:
+        raise _fail(f"Cannot open the database: {problem}", 1) from None
+    uvicorn.run(server.asgi, **common)
+
+
+def slack_manifest(
+    url: Annotated[Optional[str], typer.Option(help="Public base URL of opsgate (Slack posts to URL/slack/events). "
+                                               "Default: $OPSGATE_BASE_URL.")] = None,
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="A manifest for Socket Mode (no URLs).")] = False,
+    name: Annotated[str, typer.Option(help="The app's name in Slack.")] = "opsgate",
+    format: Annotated[str, typer.Option("--format", "-f", help="yaml or json")] = "yaml",
+) -> None:
+    """Print a Slack app manifest: paste it at api.slack.com/apps → Create New App → From a manifest."""
+    import yaml
+
+    from opsgate.adapters.chat.slack.manifest import manifest
+
+    if format not in ("yaml", "json"):
+        raise _fail(f"--format: '{format}' is not supported; use yaml or json", 2)
+    base = url or os.environ.get("OPSGATE_BASE_URL", "").strip() or None
+    if base is not None and not base.startswith("https://"):
+        raise _fail(f"--url: Slack sends requests only to https:// URLs (got {base!r})", 2)
+    try:
+        document = manifest(base, name=name, socket_mode=socket_mode)
+    except ValueError:
+        raise _fail("HTTP mode needs the public URL: --url https://ops.example.com (or OPSGATE_BASE_URL), "
+                    "or use --socket-mode", 2) from None
+    if format == "json":
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("slack-manifest")(slack_manifest)

@@ -1,0 +1,1 @@
+"""The ASGI edge: the Slack endpoint, health checks; later intake endpoints, pages and /metrics."""
