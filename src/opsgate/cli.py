@@ -182,6 +182,23 @@ def demo(
     _run_console(chosen, as_person, banner=DEMO_BANNER.format(db=settings.database_url, config=chosen))
 
 
+@app.command("iam-policy")
+def iam_policy(
+    env: Annotated[Optional[str], typer.Option("--env", help="One environment (default: all).")] = None,
+    principal: Annotated[str, typer.Option(help="Who runs opsgate (its task or instance role ARN), for the trust policy.")]
+    = "arn:aws:iam::<OPSGATE_ACCOUNT_ID>:role/opsgate",
+    config: ConfigOpt = None,
+) -> None:
+    """Print each environment role's least-privilege IAM policy and trust-policy template (JSON)."""
+    from opsgate.wiring import iam_policies
+
+    _, catalog = _catalog(config)
+    if env is not None and env not in catalog.environments:
+        raise _fail(f"--env: no environment '{env}'; the catalog has {', '.join(catalog.environments)}", 2)
+    names = [env] if env else list(catalog.environments)
+    sys.stdout.write(json.dumps(iam_policies(catalog, names, principal), indent=2) + "\n")
+
+
 # -- audit --------------------------------------------------------------------------------------
 
 def _when(text: str | None, name: str) -> datetime | None:

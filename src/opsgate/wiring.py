@@ -195,3 +195,23 @@ def _required(secret: Any, name: str) -> str:
     if secret is None:
         raise ConfigError([f"{name} is not set; `opsgate serve` needs it"])
     return secret.get_secret_value()
+
+
+# -- `opsgate iam-policy` ------------------------------------------------------------------------
+
+def iam_policies(catalog: Catalog, environments: list[str], principal_arn: str) -> dict[str, Any]:
+    """Per environment: the role's least-privilege policy (what the catalog's actions and the
+    approval queue need) and the trust policy template."""
+    from opsgate.adapters.aws.iam_policy import collect, policy_for, trust_policy
+
+    targets = {t.kind: t for t in all_targets()}
+    out: dict[str, Any] = {}
+    for name in environments:
+        env = catalog.environments[name]
+        out[name] = {
+            "account": env.account,
+            "role_arn": env.role_arn,
+            "policy": policy_for(env, collect(catalog.commands.values(), env, targets)),
+            "trust_policy": trust_policy(principal_arn),
+        }
+    return out

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from opsgate.adapters.aws.target import Permission, Target
-from opsgate.domain.catalog import Command, Environment
+from opsgate.adapters.aws.target import Permission, Target, arn
+from opsgate.core.automation import SUMMARY, summary_parts
+from opsgate.domain.catalog import Command, Environment, ParamType
+from opsgate.domain.templates import fill
 
 POLICY_VERSION = "2012-10-17"
 # Where an API's signing name or operation differs from its IAM action name.
@@ -33,10 +35,40 @@ def collect(commands: Iterable[Command], environment: Environment, targets: Mapp
     or another cloud) need none here."""
     needed: set[Permission] = set()
     for command in commands:
-        target = targets.get(command.action.kind) if command.action else None
-        if target is not None:
-            needed.update(target.permissions(command.action.settings, environment))
+        actions = [] if command.action is None else (
+            summary_parts(command.action) if command.action.kind == SUMMARY else [command.action])
+        for known in _known_values(command, environment):
+            for action in actions:
+                target = targets.get(action.kind)
+                if target is not None:  # placeholders with known values give exact ARNs
+                    needed.update(target.permissions(fill(action.settings, known), environment))
+    if environment.approval_queue:
+        needed.update(queue_permissions(environment))
     return sorted(needed, key=lambda p: (p.action, p.resource))
+
+
+MAX_COMBINATIONS = 64  # beyond this, enum placeholders stay `*` rather than listing every ARN
+
+
+def _known_values(command: Command, environment: Environment) -> list[dict[str, str]]:
+    """Values placeholders can take in `environment`: its own name and account, and every value of
+    each enum parameter (one dict per combination). Other placeholders stay and become `*`."""
+    base = {"environment_account": environment.account, "environment_region": environment.region}
+    if command.environment_parameter is not None:
+        base[command.environment_parameter.name] = environment.name
+    enums = [p for p in command.parameters if p.type is ParamType.ENUM and p.values]
+    combinations = [base]
+    for param in enums:
+        if len(combinations) * len(param.values) > MAX_COMBINATIONS:
+            break
+        combinations = [{**known, param.name: value} for known in combinations for value in param.values]
+    return combinations
+
+
+def queue_permissions(environment: Environment) -> list[Permission]:
+    """What reading the environment's approval queue needs (opsgate's background job)."""
+    queue = arn(environment, "sqs", environment.approval_queue or "")
+    return [Permission(f"sqs:{action}", queue) for action in ("GetQueueUrl", "ReceiveMessage", "DeleteMessage")]
 
 
 def policy_for(environment: Environment, actions: Iterable[Permission]) -> dict[str, Any]:
