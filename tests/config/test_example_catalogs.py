@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from opsgate.config import load_catalog, load_catalog_text
+from opsgate.config import load_catalog_text
 from opsgate.wiring import catalog_from
 from opsgate.domain.catalog import ApprovalRule, CommandClass, ParamType
 from opsgate.errors import ConfigError

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 
 from opsgate.domain.request import State
 from opsgate.errors import StoreError

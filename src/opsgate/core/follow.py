@@ -23,10 +23,10 @@ class Follower:
         for record in running:
             if "checkpoint" not in record.result:
                 continue  # runs synchronously in the process that started it
-            result = self.lifecycle.poll(record)
+            result = self.lifecycle.execution.poll(record)
             if result.pending:
-                self.lifecycle.keep_following(record, result)
+                self.lifecycle.execution.keep_following(record, result)
             else:
-                self.lifecycle.finish(record, SYSTEM, result)
+                self.lifecycle.execution.finish(record, SYSTEM, result)
                 finished += 1
         return finished

@@ -57,7 +57,7 @@ def decide(inp: PolicyInput) -> Decision:
 
 
 def _decide(inp: PolicyInput) -> Decision:
-    command, person = inp.command, inp.person
+    command = inp.command
     if command.public:
         inp.trace.append(Check("builtin.public", True, f"`{command.name}` is open to everyone"))
         return Decision(DecisionKind.ALLOW, "builtin.public", "open to everyone", checks=tuple(inp.trace))
