@@ -11,10 +11,9 @@ while acking the next. The bare app is what Bolt's docs recommend for the fastes
 `ack()`, `process_before_response=True`, an `authorize=` function (no auth.test). Rounds alternate
 bare and opsgate so drift hits both.
 
-Also measured: the resident memory of `opsgate serve` (alone, and with its line worker processes)
-at idle, and after `--soak` more requests once their work has drained (growth = leak). Targets:
-p99 <= 1.5x the bare app and < 100 ms at 50 clients; idle memory <= 150 MB; no growth over 10,000
-requests.
+Also measured: the resident memory of `opsgate serve` at idle, and after `--soak` more requests
+once their work has drained (growth = leak). Targets: p99 <= 1.5x the bare app and < 100 ms at 50
+clients; idle memory <= 150 MB; no growth over 10,000 requests.
 """
 
 from __future__ import annotations
@@ -140,12 +139,6 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def tree_rss_mb(pid: int) -> float:
-    """The process and everything it started (opsgate's line worker processes)."""
-    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return rss_mb(pid) + sum(tree_rss_mb(child) for child in children)
-
-
 # -- the client -------------------------------------------------------------------------------------
 
 class Commands:
@@ -264,7 +257,7 @@ def main() -> None:
     slack_url = fake.stdout.readline().strip()
     commands = Commands(args.line, slack_url)
     results: list[Level] = []
-    idle_rss: list[tuple[float, float]] = []  # the serving process; with its line workers
+    idle_rss: list[float] = []
     posts_expected = 0
     data_dir = Path(tempfile.mkdtemp(prefix="opsgate-bench-"))
     try:
@@ -276,7 +269,7 @@ def main() -> None:
                     wait_ready(f"http://127.0.0.1:{port}", server)
                     if app == "opsgate":
                         time.sleep(1.0)
-                        idle_rss.append((rss_mb(server.pid), tree_rss_mb(server.pid)))
+                        idle_rss.append(rss_mb(server.pid))
                     for clients in levels:
                         asyncio.run(run_level(port, commands, clients, min(200, args.requests)))  # warm-up
                         if app == "opsgate":
@@ -301,21 +294,19 @@ def main() -> None:
 
 
 def soak_memory(port: int, pid: int, commands: Commands, slack_url: str, posts: int, total: int) -> dict:
-    before, tree_before = rss_mb(pid), tree_rss_mb(pid)
+    before = rss_mb(pid)
     started = time.monotonic()
     latencies, failures = asyncio.run(run_level(port, commands, 10, total))
     posts += len(latencies)
     drain_s = drained(slack_url, posts)
     time.sleep(1.0)
-    after, tree_after = rss_mb(pid), tree_rss_mb(pid)
-    return {"before": before, "after": after, "tree_before": tree_before, "tree_after": tree_after,
-            "requests": len(latencies), "failures": len(failures),
+    after = rss_mb(pid)
+    return {"before": before, "after": after, "requests": len(latencies), "failures": len(failures),
             "seconds": time.monotonic() - started, "drain_s": drain_s, "posts": posts,
             "p99": sorted(latencies)[int(0.99 * len(latencies))]}
 
 
-def report(results: list[Level], levels: list[int], idle_rss: list[tuple[float, float]], soak: dict | None,
-           args) -> None:
+def report(results: list[Level], levels: list[int], idle_rss: list[float], soak: dict | None, args) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -342,14 +333,12 @@ def report(results: list[Level], levels: list[int], idle_rss: list[tuple[float, 
         ok = ours <= 1.5 * bare and (clients != 50 or ours < 100)
         summary.add_row(str(clients), f"{bare:.2f}", f"{ours:.2f}", f"{ours / bare:.2f}x", f"{target} {'met' if ok else 'MISSED'}")
     console.print(summary)
-    console.print("opsgate serve idle memory (RSS, serving process / with its line workers): "
-                  f"{', '.join(f'{m:.0f} / {t:.0f} MB' for m, t in idle_rss)} (target <= 150 MB)")
+    console.print(f"opsgate serve idle memory (RSS): {', '.join(f'{m:.0f} MB' for m in idle_rss)} (target <= 150 MB)")
     if soak:
         console.print(f"Soak: {soak['requests']:,} requests at 10 clients in {soak['seconds']:.0f} s "
                       f"({soak['failures']} failed, ack p99 {soak['p99']:.1f} ms, work drained {soak['drain_s']:.1f} s after "
                       f"the last ack); RSS {soak['before']:.0f} MB before, {soak['after']:.0f} MB after "
-                      f"({soak['after'] - soak['before']:+.1f} MB); with the line workers {soak['tree_before']:.0f} MB before, "
-                      f"{soak['tree_after']:.0f} MB after ({soak['tree_after'] - soak['tree_before']:+.1f} MB)")
+                      f"({soak['after'] - soak['before']:+.1f} MB)")
 
 
 if __name__ == "__main__":

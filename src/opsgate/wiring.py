@@ -76,14 +76,12 @@ class App:
 
 
 def build(settings: Settings, chat: Chat, *, clock: Clock | None = None, migrate: bool = True,
-          store: SqlStore | None = None, directory: Directory | None = None,
-          sessions: SessionFactory | None = None) -> App:
-    """`store`: one the caller opened already (the Slack chat writes its outbox there too).
-    `sessions`: AWS sessions the caller made (a line worker process uses its parent's sandbox)."""
+          store: SqlStore | None = None, directory: Directory | None = None) -> App:
+    """`store`: one the caller opened already (the Slack chat writes its outbox there too)."""
     catalog = catalog_from(settings.config_path)
-    sandbox = _start_sandbox() if settings.sandbox and sessions is None else None
+    sandbox = _start_sandbox() if settings.sandbox else None
     store = store or open_store(settings.database_url, migrate=migrate)
-    sessions = sessions or aws_sessions(settings, sandbox)
+    sessions = aws_sessions(settings, sandbox)
     dispatcher = Dispatcher(catalog, store, automation(sessions), chat, clock or SystemClock(), directory)
     return App(settings, catalog, store, dispatcher, background_jobs(dispatcher, sessions, settings), sessions, sandbox)
 
@@ -121,54 +119,12 @@ class SlackServer:
     asgi: Any  # the Starlette app
     delivery: Any  # OutboxDelivery: tests call deliver_due()
     runner: Any  # LineRunner: `running` lines not yet answered
-    lines: Any = None  # ProcessLines when lines run in worker processes (settings.line_processes)
-
-
-@dataclass(frozen=True)
-class SandboxAccess:
-    """What a line worker process needs to reach its parent's AWS sandbox (picklable)."""
-
-    endpoint_url: str
-    credentials: Any  # opsgate.sandbox.seed.Seeded
-    region: str
-
-
-@dataclass(frozen=True)
-class LineWorker:
-    """Everything a line worker process builds its dispatcher from (sent to it by pickle)."""
-
-    settings: Settings
-    sandbox: SandboxAccess | None = None
-
-
-def line_worker(spec: LineWorker) -> Any:
-    """In a line worker process: its own store (the parent migrated it), its own Slack Directory,
-    a Chat that queues into the shared outbox (the parent sends it), no background jobs (the
-    parent runs them, once). Returns its dispatcher's `handle`."""
-    from slack_sdk import WebClient
-
-    from opsgate.adapters.chat.slack.chat import SlackChat
-    from opsgate.adapters.chat.slack.directory import SlackDirectory
-    from opsgate.logs import configure
-
-    settings = spec.settings
-    configure(settings.log_level)
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    clock = SystemClock()
-    store = open_store(settings.database_url, migrate=False)
-    token = _required(settings.slack_bot_token, "OPSGATE_SLACK_BOT_TOKEN (the bot token, xoxb-...)")
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    directory = SlackDirectory(client, clock, ttl_s=settings.slack_groups_ttl_s)
-    app = build(settings, SlackChat(store, clock), clock=clock, store=store, directory=directory, migrate=False,
-                sessions=aws_sessions(settings, spec.sandbox) if spec.sandbox else None)
-    return app.dispatcher.handle  # app.worker (the background jobs) is never started here
 
 
 def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
                        socket_mode: bool = False, start_delivery: bool = True) -> SlackServer:
     """Slack over HTTP (or Socket Mode), the outbox delivery, the background jobs, health checks:
-    what `serve` runs. `start_delivery=False` leaves sending the outbox to the caller (tests).
-    Lines run in `settings.line_processes` worker processes, or on threads in this one (0)."""
+    what `serve` runs. `start_delivery=False` leaves sending the outbox to the caller (tests)."""
     from slack_sdk import WebClient
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -177,7 +133,6 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
     from opsgate.adapters.chat.slack.delivery import OutboxDelivery
     from opsgate.adapters.chat.slack.directory import SlackDirectory
     from opsgate.adapters.chat.slack.endpoint import SlackEndpoint
-    from opsgate.adapters.chat.slack.lines import ProcessLines
     from opsgate.adapters.chat.slack.pump import DeliveryPump
     from opsgate.adapters.chat.slack.runner import LineRunner
     from opsgate.adapters.chat.slack.socket_mode import SocketModeConnection
@@ -187,8 +142,6 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
     token = _required(settings.slack_bot_token, "OPSGATE_SLACK_BOT_TOKEN (the bot token, xoxb-...)")
     signing_secret = None if socket_mode else _required(settings.slack_signing_secret, "OPSGATE_SLACK_SIGNING_SECRET")
     app_token = _required(settings.slack_app_token, "OPSGATE_SLACK_APP_TOKEN (xapp-...)") if socket_mode else None
-    if clock is not None and settings.line_processes:
-        raise ValueError("line worker processes use the system clock: set line_processes=0 to inject one")
     clock = clock or SystemClock()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     store = open_store(settings.database_url, migrate=migrate)
@@ -200,22 +153,12 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
     chat = SlackChat(store, clock, wake=pump.wake if start_delivery else (lambda: None))
     directory = SlackDirectory(web_client, clock, ttl_s=settings.slack_groups_ttl_s)
     app = build(settings, chat, clock=clock, store=store, directory=directory)
-    lines = None
-    handle = app.dispatcher.handle
-    if settings.line_processes:
-        sandbox = app.sandbox
-        access = SandboxAccess(sandbox.endpoint_url, sandbox.credentials, sandbox.region) if sandbox else None
-        lines = ProcessLines(settings.line_processes, line_worker, LineWorker(settings, access), after=chat.wake)
-        handle = lines.handle
-    # With worker processes the line threads only wait for them and answer: keep them all busy.
-    runner = LineRunner(handle, chat, web_client, threads=max(LINE_THREADS, 2 * settings.line_processes))
+    runner = LineRunner(app.dispatcher.handle, chat, web_client, threads=LINE_THREADS)
     async_client = AsyncWebClient(token=token, base_url=settings.slack_api_url)  # Bolt's own, and Socket Mode's
     bolt = build_bolt_app(runner, async_client, signing_secret=signing_secret)
     connection = SocketModeConnection(bolt, app_token, async_client) if app_token else None
 
     async def start() -> None:
-        if lines is not None:
-            await asyncio.to_thread(lines.start)  # each worker has built its dispatcher
         app.worker.start()  # expiry, following running automation, approval queues
         if start_delivery:
             pump.start()  # the outbox: sends at once when woken, looks again every second
@@ -226,8 +169,6 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
         if connection is not None:
             await connection.close()
         await asyncio.to_thread(runner.drain, 25)
-        if lines is not None:
-            await asyncio.to_thread(lines.close)
         if start_delivery:
             await asyncio.to_thread(pump.stop)
         app.close()
@@ -237,7 +178,7 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
         endpoint = SlackEndpoint(bolt, RequestGuard(signing_secret), app.dispatcher.audit_rejected).handle
     asgi = create_app(WebParts(readiness=store.readiness_problem, slack=endpoint, on_startup=[start],
                                on_shutdown=[stop], max_body_bytes=settings.max_body_bytes))
-    return SlackServer(app, asgi, delivery, runner, lines)
+    return SlackServer(app, asgi, delivery, runner)
 
 
 def serve_asgi_from_env() -> Any:

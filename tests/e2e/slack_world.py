@@ -87,9 +87,7 @@ class SlackWorld:
         config.write_text(CATALOG)
         env = {"OPSGATE_DATABASE_URL": database_url, "OPSGATE_SLACK_SIGNING_SECRET": SECRET,
                "OPSGATE_SLACK_BOT_TOKEN": "xoxb-test", "OPSGATE_SLACK_APP_TOKEN": "xapp-test",
-               "OPSGATE_SLACK_API_URL": self.api.base_url, "OPSGATE_BASE_URL": base_url,
-               "OPSGATE_LINE_PROCESSES": "0",  # lines on threads in this process; see test_slack_line_processes
-               **(extra_env or {})}
+               "OPSGATE_SLACK_API_URL": self.api.base_url, "OPSGATE_BASE_URL": base_url, **(extra_env or {})}
         self.settings = resolve_settings(env, config=config, cwd=tmp_path)
         self.served: SlackServer = build_slack_server(self.settings, socket_mode=socket_url is not None,
                                                      start_delivery=start_delivery)

@@ -43,9 +43,6 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
-    line_processes: int = Field(2, description="Worker processes (at a lower OS priority) that run Slack lines "
-                                "after the ack, so the acking process keeps its CPU and GIL; 0 runs lines on "
-                                "threads in the serving process (the in-process test harness).")
     base_url: str | None = Field(None, description="Public URL of this opsgate, for links to request pages.")
     max_body_bytes: int = Field(64 * 1024, description="Larger request bodies are refused with 413.")
 
@@ -106,7 +103,6 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
         host=read("OPSGATE_HOST") or "127.0.0.1",
         port=integer("OPSGATE_PORT", 8080, 0, 65_535),
         workers=integer("OPSGATE_WORKERS", 1, 1, 64),
-        line_processes=integer("OPSGATE_LINE_PROCESSES", 2, 0, 64),
         base_url=(read("OPSGATE_BASE_URL") or "").rstrip("/") or None,
         max_body_bytes=integer("OPSGATE_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     )

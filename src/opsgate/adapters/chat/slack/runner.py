@@ -6,10 +6,6 @@ something.
 Listeners ack first and call `start()`, which only queues the line: the event loop, which acks
 every request, does no work for a line after its ack (no HTTP calls, no database), so Slack's
 3-second limit is met whatever lines do and however many are queued.
-
-`handle` is `Dispatcher.handle` (lines run on these threads, in this process: the test harness,
-OPSGATE_LINE_PROCESSES=0) or `ProcessLines.handle` (`opsgate serve`: the thread waits while a
-worker process runs the line, then answers here). The answering below is the same for both.
 """
 
 from __future__ import annotations
