@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime, timedelta
 from collections.abc import Callable
 
 from opsgate.core import info, locks
@@ -24,6 +25,8 @@ from opsgate.ports import Automation, Chat, Clock, Directory, Store
 
 log = logging.getLogger("opsgate.dispatcher")
 
+SWEEP_EVERY_S = 5
+
 Handler = Callable[[ParsedLine, Caller, Inbound], Reply]
 
 
@@ -32,6 +35,7 @@ class Dispatcher:
                  directory: Directory | None = None) -> None:
         self.rt = Runtime(catalog, store, automation, chat, clock, directory)
         self.lifecycle = Lifecycle(self.rt)
+        self._next_sweep: datetime | None = None
         rt, lc = self.rt, self.lifecycle
         self._builtins: dict[str, Handler] = {
             "help": lambda p, c, i: info.help_text(rt, c, p.params.get("topic")),
@@ -68,7 +72,7 @@ class Dispatcher:
 
     def _handle(self, inbound: Inbound) -> Reply:
         rt = self.rt
-        self.lifecycle.expire_due()
+        self._sweep_expired()
         if inbound.idempotency_key:
             earlier = self._seen_before(inbound.idempotency_key)
             if earlier is not None:
@@ -93,6 +97,14 @@ class Dispatcher:
                                            correlation=dict(correlation)), self.rt.now())
         except Exception:
             log.exception("could not audit a refused delivery", extra={"reason": reason})
+
+    def _sweep_expired(self) -> None:
+        """Expire overdue requests before acting, at most every SWEEP_EVERY_S: the sweep is a write
+        transaction, and the background job does the same work between lines."""
+        now = self.rt.now()
+        if self._next_sweep is None or now >= self._next_sweep:
+            self.lifecycle.expire_due()
+            self._next_sweep = now + timedelta(seconds=SWEEP_EVERY_S)
 
     def _seen_before(self, key: str) -> Reply | None:
         with self.rt.store.transaction() as tx:

@@ -59,7 +59,7 @@ class Lifecycle:
             environment=env,
             lock=tx.active_lock(env.name, now) if env and command.command_class.mutating else None,
             recent_count=recent,
-            default_approver_roles=tuple(r.name for r in rt.catalog.roles.values() if "approve" in r.permissions),
+            default_approver_roles=rt.catalog.approvers_for(ApprovalRule()),
             dry_run=parsed.dry_run,
             link=parsed.link,
             break_glass=parsed.break_glass,
@@ -294,11 +294,10 @@ class Lifecycle:
 
     # -- helpers ------------------------------------------------------------------------------
     def _approval_ttl(self, record: RequestRecord) -> int:
+        """The approval window after a typed confirmation: the command's rule here, else the default."""
         command = self.records.command(record)
-        if command is None:
-            return CONFIRM_TTL_S
-        rules = command.rules_for(record.environment)
-        return rules.approval.ttl_s if rules.approval else 3600
+        rule = command.rules_for(record.environment).approval if command else None
+        return (rule or ApprovalRule()).ttl_s
 
     def _confirm_prompt(self, record: RequestRecord) -> str:
         return (f"`{record.command}` is destructive. To go ahead, type `/ops confirm {record.id} {record.confirm_text}` "

@@ -16,7 +16,6 @@ from opsgate.domain.durations import format_duration_s
 from opsgate.domain.identity import Person
 from opsgate.domain.lock import Lock
 
-DEFAULT_APPROVAL_TTL_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +98,7 @@ def _decide(inp: PolicyInput) -> Decision:
         confirm_text=confirm_text,
         approvals_required=approval.count,
         approver_roles=roles,
-        approval_ttl_s=approval.ttl_s or DEFAULT_APPROVAL_TTL_S,
+        approval_ttl_s=approval.ttl_s,
         break_glass=break_glass,
     )
 

@@ -16,7 +16,12 @@ from typing import Any, ClassVar
 
 from opsgate.adapters.aws.chat_text import shorten
 from opsgate.adapters.aws.names import console_url, wildcard_placeholders
-from opsgate.adapters.aws.settings_check import choice, either, ensure_valid, required_text, unknown_keys
+from opsgate.adapters.aws.settings_check import (
+    ensure_valid,
+    required_choice,
+    required_text,
+    unknown_keys,
+)
 from opsgate.adapters.aws.target import Clients, Permission, arn
 from opsgate.domain.catalog import Environment
 from opsgate.errors import AutomationError
@@ -74,8 +79,7 @@ class CodeDeployTarget:
         problems = unknown_keys(self.kind, settings, SETTINGS)
         problems += required_text(settings, "application", "a CodeDeploy application name")
         problems += required_text(settings, "deployment_group", "a deployment group name")
-        problems += (required_text(settings, "operation", either(OPERATIONS))
-                     or choice(settings, "operation", OPERATIONS))
+        problems += required_choice(settings, "operation", OPERATIONS)
         return problems
 
     def permissions(self, settings: dict[str, Any], environment: Environment) -> list[Permission]:

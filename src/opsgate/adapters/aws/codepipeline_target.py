@@ -19,11 +19,10 @@ from opsgate.adapters.aws.chat_text import shorten
 from opsgate.adapters.aws.names import console_url, wildcard_placeholders
 from opsgate.adapters.aws.one_shot import OneShot
 from opsgate.adapters.aws.settings_check import (
-    choice,
-    either,
     ensure_valid,
     is_template,
     optional_text,
+    required_choice,
     required_text,
     unknown_keys,
 )
@@ -73,8 +72,7 @@ class CodePipelineTarget(OneShot):
     def validate(self, settings: dict[str, Any]) -> list[str]:
         problems = unknown_keys(self.kind, settings, SETTINGS)
         problems += required_text(settings, "pipeline", "a pipeline name")
-        problems += (required_text(settings, "operation", either(OPERATIONS))
-                     or choice(settings, "operation", OPERATIONS))
+        problems += required_choice(settings, "operation", OPERATIONS)
         operation = settings.get("operation")
         if operation == "status":
             problems += [f"{key}: only approve and reject use it"

@@ -19,10 +19,9 @@ from typing import Any, ClassVar
 from opsgate.adapters.aws.chat_text import shorten
 from opsgate.adapters.aws.names import console_url, wildcard_placeholders
 from opsgate.adapters.aws.settings_check import (
-    choice,
     duration_problems,
-    either,
     ensure_valid,
+    required_choice,
     required_text,
     unknown_keys,
 )
@@ -94,8 +93,7 @@ class EcsTarget:
         problems = unknown_keys(self.kind, settings, SETTINGS)
         problems += required_text(settings, "cluster", "an ECS cluster name")
         problems += required_text(settings, "service", "an ECS service name")
-        problems += (required_text(settings, "operation", either(OPERATIONS))
-                     or choice(settings, "operation", OPERATIONS))
+        problems += required_choice(settings, "operation", OPERATIONS)
         problems += duration_problems(settings, "timeout")
         return problems
 

@@ -71,6 +71,11 @@ def choice(settings: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> l
     return [f"{key}: must be {either(choices)} (got {value!r})"]
 
 
+def required_choice(settings: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> list[str]:
+    """A key that must be present and one of `choices` (or a template filled at run time)."""
+    return required_text(settings, key, either(choices)) or choice(settings, key, choices)
+
+
 def flag_problems(settings: Mapping[str, Any], key: str) -> list[str]:
     value = settings.get(key)
     if value is None or isinstance(value, bool) or is_template(value) or str(value).lower() in _TRUE + _FALSE:

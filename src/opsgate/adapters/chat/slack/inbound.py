@@ -99,7 +99,7 @@ def from_action(body: dict[str, Any], line: str) -> Delivery:
     thread = message.get("thread_ts")
     action_ts = body["actions"][0]["action_ts"]
     inbound = Inbound(
-        actor=Actor(PLATFORM, user["id"], user.get("name") or user.get("username", "")),
+        actor=_actor(user),
         text=line,
         channel=channel,
         is_dm=is_direct(channel),
@@ -116,7 +116,7 @@ def from_view(body: dict[str, Any], line: str, channel: str, thread: str | None)
     private metadata (set by opsgate when it opened the modal)."""
     user, view = body["user"], body["view"]
     inbound = Inbound(
-        actor=Actor(PLATFORM, user["id"], user.get("name") or user.get("username", "")),
+        actor=_actor(user),
         text=line,
         channel=channel,
         is_dm=is_direct(channel),
@@ -124,6 +124,11 @@ def from_view(body: dict[str, Any], line: str, channel: str, thread: str | None)
         idempotency_key=f"slack:view:{_team(body)}:{user['id']}:{view['id']}",
     )
     return Delivery(inbound, Target(user["id"], channel, thread, None, body.get("trigger_id"), line))
+
+
+def _actor(user: dict[str, Any]) -> Actor:
+    """The user of an interactive payload (a click, a form): the id decides, the name is shown."""
+    return Actor(PLATFORM, user["id"], user.get("name") or user.get("username", ""))
 
 
 def _team(body: dict[str, Any]) -> str:
