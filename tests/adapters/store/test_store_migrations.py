@@ -12,11 +12,11 @@ from store_samples import append_records, run_together
 
 from opsgate.adapters.store import create_engine_for, migration_status, open_store, upgrade
 from opsgate.adapters.store.migrate import MIGRATIONS_DIR, alembic_config
-from opsgate.adapters.store.tables import metadata
+from opsgate.adapters.store.schema import metadata
 from opsgate.errors import StoreError
 
 TABLES = {"requests", "approvals", "audit_log", "audit_head", "locks", "inbound", "outbox", "message_refs"}
-HEAD = "0002"
+HEAD = "0006"
 
 
 @pytest.fixture

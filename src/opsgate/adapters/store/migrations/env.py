@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from opsgate.adapters.store.tables import metadata
+from opsgate.adapters.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
