@@ -9,6 +9,7 @@ from datetime import timedelta
 from store_samples import T0, run_together
 
 from opsgate.ports import MessageRef, OutboxItem
+from test_store_migrations import HEAD as HEAD_REVISION
 
 LEASE_S = 30
 
@@ -153,7 +154,7 @@ def test_readiness_is_none_at_the_head_and_names_an_old_schema(database_url):
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0001")
     old = SqlStore(engine)
-    assert old.readiness_problem() == "the database schema is at 0001, this opsgate needs 0002"
+    assert old.readiness_problem() == "the database schema is at 0001, this opsgate needs " + HEAD_REVISION
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
     assert old.readiness_problem() is None
