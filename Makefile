@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test clean bench
+.PHONY: demo test install install-test clean bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,14 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/opsgate demo
 
-test: install-test
+test: install-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+chromium:  # the browser tests drive Debian's chromium (no test tool downloads a browser)
+	@sh scripts/ensure-chromium.sh
 
 bench: install-test
 	$(BIN)/python bench/audit.py
 
 clean:
-	rm -rf $(VENV) .opsgate .opsgate-demo
+	rm -rf $(VENV) .opsgate .opsgate-demo test-artifacts

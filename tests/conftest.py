@@ -49,6 +49,16 @@ def database_url(request) -> str:
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture
+def store(database_url: str):
+    """An upgraded store on each database (store tests have their own, in tests/adapters/store)."""
+    from opsgate.adapters.store import open_store
+
+    store = open_store(database_url)
+    yield store
+    store.close()
+
+
 # -- AWS emulator ---------------------------------------------------------------------------------
 
 MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -79,7 +78,9 @@ def check_config(config: ConfigOpt = None) -> None:
     settings, catalog = _catalog(config)
     out.print(
         f"{settings.config_path}: OK — {len(catalog.environments)} environments, {len(catalog.people)} people, "
-        f"{len(catalog.roles)} roles, {len(catalog.commands)} commands",
+        f"{len(catalog.roles)} roles, {len(catalog.commands)} commands"
+        + (f", {len(catalog.runbooks)} runbooks" if catalog.runbooks else "")
+        + (f", {len(catalog.schedules)} schedules" if catalog.schedules else ""),
         markup=False, highlight=False,
     )
 
@@ -92,18 +93,26 @@ def schema() -> None:
     sys.stdout.write(json.dumps(catalog_json_schema(), indent=2) + "\n")
 
 
-def _run_console(config: Path | None, person: str, *, banner: str | None = None, echo: bool | None = None) -> None:
+def _run_console(config: Path | None, person: str, *, banner: str | None = None, echo: bool | None = None,
+                 web_as: str | None = None) -> None:
     from opsgate.adapters.chat.console import ConsoleChat, read_lines, run_console
+    from opsgate.adapters.chat.console_rooms import ConsoleRooms
     from opsgate.logs import configure
     from opsgate.wiring import build
 
     configure(os.environ.get("OPSGATE_LOG_LEVEL", "warning"))
     settings, _ = _catalog(config)
+    chat = ConsoleChat(out)
     try:
-        built = build(settings, ConsoleChat(out))
+        built = build(settings, chat, rooms=ConsoleRooms(out))
     except StoreError as problem:
         raise _fail(f"Cannot open the database: {problem}", 1) from None
     catalog = built.catalog
+    pages = None
+    if web_as is not None:  # the demo: pages in this process, links to them in every message
+        pages = _start_pages(built, web_as)
+        chat.pages = pages.links
+        banner = (banner or "") + pages.banner
 
     def identify(console_id: str) -> str | None:
         found = catalog.identify("console", console_id)
@@ -123,9 +132,49 @@ def _run_console(config: Path | None, person: str, *, banner: str | None = None,
         run_console(built.dispatcher.handle, identify, person, lines, out,
                     echo=(not interactive) if echo is None else echo,
                     after_line=None if interactive else built.worker.run_all_once,
-                    settle=lambda: settle_running(built))
+                    settle=lambda: settle_running(built), pages=chat.pages)
     finally:
+        if pages is not None:
+            pages.server.stop()
         built.close()
+
+
+class _DemoPages:
+    def __init__(self, server, person: str, signin_url: str) -> None:
+        from opsgate.domain.pages import PageLinks
+
+        self.server = server
+        self.links = PageLinks(server.url)
+        self.banner = (f"Pages: {signin_url}\n       (signed in as {person}; `opsgate demo --web-as erin` shows the "
+                       "auditor's view)\n")
+
+
+def _start_pages(built, person: str) -> _DemoPages:
+    """The pages and /metrics on 127.0.0.1 (OPSGATE_PORT if free, else any port), behind a fresh
+    one-time token that signs in as `person`."""
+    import secrets
+    import socket
+
+    from pydantic import SecretStr
+
+    from opsgate.web.server_thread import ServerThread
+    from opsgate.wiring import build_pages_server
+
+    token = secrets.token_urlsafe(24)
+    built.settings = built.settings.model_copy(update={"web_token": SecretStr(token), "web_token_person": person})
+    try:
+        asgi = build_pages_server(built)
+    except ConfigError as problem:
+        built.close()
+        raise _fail("\n".join(problem.problems), 2) from None
+    port = built.settings.port
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            port = 0  # taken: any free port will do, the URL below says which
+    server = ServerThread(asgi, port=port).start()
+    return _DemoPages(server, person, f"{server.url}/signin?token={token}")
 
 
 def settle_running(built, timeout_s: float = 60.0, quiet_s: float = 2.0) -> str:
@@ -166,20 +215,25 @@ def console(
 DEMO_BANNER = """opsgate demo — console chat on SQLite ({db}) with the example catalog ({config}).
 Try:  help · whoami · deploy status web prod · rollback web prod --link https://github.com/acme/web/pull/1
       :as bob  (switch person) · requests · approve <id> · explain rollback web prod · audit · :quit
+      runbook web 5xx · remind here at="in 1m" "check the canary" · reminders
 """
 
 
 @app.command("demo")
 def demo(
     as_person: Annotated[str, typer.Option("--as", help="Who you are at the start.")] = "alice",
+    web_as: Annotated[Optional[str], typer.Option("--web-as", help="Who the pages' sign-in link signs in as "
+                                                  "(default: --as).")] = None,
+    no_pages: Annotated[bool, typer.Option("--no-pages", help="Do not serve the pages.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Try opsgate: the example catalog, a local SQLite file and the console chat."""
+    """Try opsgate: the example catalog, a local SQLite file, the console chat and the pages."""
     chosen = config or Path(os.environ.get("OPSGATE_CONFIG", "examples/opsgate.yaml"))
     os.environ.setdefault("OPSGATE_DATA_DIR", ".opsgate-demo")
     os.environ.setdefault("OPSGATE_SANDBOX", "1")  # the in-process AWS emulator with example resources
     settings = _settings(chosen)
-    _run_console(chosen, as_person, banner=DEMO_BANNER.format(db=settings.database_url, config=chosen))
+    _run_console(chosen, as_person, banner=DEMO_BANNER.format(db=settings.database_url, config=chosen),
+                 web_as=None if no_pages else (web_as or as_person))
 
 
 @app.command("iam-policy")
@@ -225,19 +279,6 @@ def audit_verify(config: ConfigOpt = None) -> None:
               markup=False, highlight=False)
 
 
-CSV_COLUMNS = ("seq", "ts", "event", "actor_platform", "actor_id", "actor_name", "person", "request_id", "command",
-               "params", "environment", "target", "decision", "rule", "reason", "approvers", "outcome", "error",
-               "links", "correlation", "break_glass", "prev_hash", "hash")
-
-
-def _csv_row(fields: dict, record_hash: str) -> list:
-    actor = fields.get("actor") or {}
-    flat = {**fields, "actor_platform": actor.get("platform"), "actor_id": actor.get("id"),
-            "actor_name": actor.get("name"), "person": actor.get("person"), "hash": record_hash}
-    return [json.dumps(flat[c], sort_keys=True) if isinstance(flat.get(c), (dict, list)) else flat.get(c)
-            for c in CSV_COLUMNS]
-
-
 @audit_app.command("export")
 def audit_export(
     format: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv")] = "jsonl",
@@ -246,19 +287,13 @@ def audit_export(
     config: ConfigOpt = None,
 ) -> None:
     """Write audit records to standard output as JSON Lines (the hashed bodies, verbatim) or CSV."""
-    if format not in ("jsonl", "csv"):
+    from opsgate.core.audit_export import FORMATS, export_lines
+
+    if format not in FORMATS:
         raise _fail(f"--format: '{format}' is not supported; use jsonl or csv", 2)
     start, end = _when(since, "since"), _when(until, "until")
     store = _store(config)
-    records = store.iter_audit(since=start, until=end)
-    if format == "jsonl":
-        for record in records:
-            sys.stdout.write(record.body.decode()[:-1] + f',"hash":"{record.hash}"}}\n')
-        return
-    writer = csv.writer(sys.stdout)
-    writer.writerow(CSV_COLUMNS)
-    for record in records:
-        writer.writerow(_csv_row(record.fields(), record.hash))
+    sys.stdout.writelines(export_lines(store.iter_audit(since=start, until=end), format))
 
 
 @audit_app.command("tail")
@@ -313,6 +348,12 @@ def db_status(config: ConfigOpt = None) -> None:
 from opsgate import cli_serve  # noqa: E402 (after the commands above: `serve`, `slack-manifest`)
 
 cli_serve.register(app)
+from opsgate import cli_worker  # noqa: E402
+cli_worker.register(app)
+from opsgate import cli_incident  # noqa: E402
+cli_incident.register(app)
+from opsgate import cli_stats  # noqa: E402
+cli_stats.register(app)
 
 
 def main() -> None:

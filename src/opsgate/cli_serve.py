@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +17,9 @@ ConfigOpt = Annotated[
     Optional[Path],
     typer.Option("--config", "-c", help="Catalog file. Default: $OPSGATE_CONFIG, else ./opsgate.yaml."),
 ]
+
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -28,6 +34,10 @@ def serve(
     socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Connect to Slack over a WebSocket "
                                               "(OPSGATE_SLACK_APP_TOKEN) instead of receiving HTTP requests.")] = False,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every HTTP request.")] = False,
+    line_process: Annotated[Optional[bool], typer.Option(
+        "--line-process/--no-line-process",
+        help="Run lines, the outbox and background jobs in a second process at a lower priority, so acks never "
+             "wait for them. Default: $OPSGATE_LINE_PROCESS, else on.")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Serve Slack (/slack/events, or Socket Mode), /healthz and /readyz; send queued chat messages."""
@@ -36,7 +46,6 @@ def serve(
     from opsgate.config.settings import resolve_settings
     from opsgate.errors import ConfigError, StoreError
     from opsgate.logs import configure
-    from opsgate.wiring import build_slack_server
 
     try:
         settings = resolve_settings(os.environ, config=config)
@@ -49,13 +58,23 @@ def serve(
     # Worker processes read their settings from the environment: hand them what the flags chose.
     os.environ["OPSGATE_CONFIG"] = str(settings.config_path)
     os.environ["OPSGATE_SOCKET_MODE"] = "1" if socket_mode else ""
+    line_process = settings.line_process if line_process is None else line_process
+    os.environ["OPSGATE_LINE_PROCESS"] = "1" if line_process else "0"
+    if (line_process or workers > 1) and not os.environ.get(METRICS_DIR_ENV):
+        # Every process writes its counters there and /metrics adds them up (prometheus_client's
+        # multiprocess mode); it must be set before prometheus_client is first imported.
+        metrics_dir = tempfile.mkdtemp(prefix="opsgate-metrics-")
+        os.environ[METRICS_DIR_ENV] = metrics_dir
+        atexit.register(shutil.rmtree, metrics_dir, True)
+    from opsgate.wiring import build_slack_server
+
     common = dict(host=host, port=port, log_config=None, access_log=access_log, lifespan="on",
                   timeout_graceful_shutdown=30)
     if workers > 1:
         uvicorn.run("opsgate.wiring:serve_asgi_from_env", factory=True, workers=workers, **common)
         return
     try:
-        server = build_slack_server(settings, socket_mode=socket_mode)
+        server = build_slack_server(settings, socket_mode=socket_mode, line_process=line_process)
     except ConfigError as problem:
         raise _fail("\n".join(problem.problems), 2) from None
     except StoreError as problem:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import socket
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +22,26 @@ from opsgate.adapters.store import SqlStore, open_store
 from opsgate.clock import SystemClock
 from opsgate.config import load_catalog
 from opsgate.config.actions import DEFAULT_ACTION_KINDS, ActionValidator, summary_validator
+from opsgate.config.runbooks import validate_runbook_search
 from opsgate.config.settings import Settings
 from opsgate.core.automation import SUMMARY, AutomationRouter
+from opsgate.core.deploy_history import DEPLOYMENTS, DeploymentHistory, with_records
 from opsgate.core.dispatcher import Dispatcher
+from opsgate.core.env_state import HOLDS, INCIDENTS, EnvironmentHolds, OpenIncidents, no_settings
 from opsgate.core.follow import Follower
-from opsgate.core.workflow import AutomationApprovals
-from opsgate.domain.catalog import Catalog
+from opsgate.core.leadership import Leadership
+from opsgate.core.notifications.flushing import GroupFlusher
+from opsgate.core.notifications.pipeline import EventProcessor, NotificationPipeline
+from opsgate.core.reminders import ReminderDelivery
+from opsgate.core.runbooks import RUNBOOK_SEARCH, RunbookSearch
+from opsgate.core.schedules import ScheduledChecks
+from opsgate.core.builtins import builtin_commands
+from opsgate.core.workflow import AutomationApprovals, internal_commands
+from opsgate.domain.catalog import Catalog, Command
+from opsgate.domain.pages import PageLinks
 from opsgate.errors import ConfigError
-from opsgate.ports import Chat, Clock, Directory
+from opsgate.metering import MeteredStore, counted_lines
+from opsgate.ports import Automation, Chat, Clock, Directory, IncidentRooms, Store
 from opsgate.worker import Job, Worker
 
 
@@ -32,6 +49,9 @@ def action_validators() -> dict[str, ActionValidator]:
     """The settings check of every action kind a catalog may declare."""
     validators: dict[str, ActionValidator] = dict(DEFAULT_ACTION_KINDS)
     validators.update({t.kind: t.validate for t in all_targets() if t.kind not in INTERNAL_KINDS})
+    validators[DEPLOYMENTS] = with_records(validators[DEPLOYMENTS])  # its services' `commands` are opsgate's part
+    validators.update({kind: no_settings(kind) for kind in (HOLDS, INCIDENTS)})
+    validators[RUNBOOK_SEARCH] = validate_runbook_search
     validators[SUMMARY] = summary_validator(dict(validators))
     return validators
 
@@ -58,6 +78,13 @@ def automation(sessions: SessionFactory) -> AutomationRouter:
     return AutomationRouter({"builtin": builtin_actions.BuiltinActions(), **{kind: aws for kind in aws.kinds}})
 
 
+def opsgate_reads(aws: Automation, store: SqlStore, catalog: Catalog, clock: Clock,
+                  base_url: str | None) -> dict[str, Automation]:
+    """Read kinds that need opsgate's own records: deployments (AWS merged with requests), holds, incidents."""
+    return {DEPLOYMENTS: DeploymentHistory(aws, store, catalog, PageLinks(base_url).request),
+            HOLDS: EnvironmentHolds(store, clock), INCIDENTS: OpenIncidents(store, clock)}
+
+
 @dataclass
 class App:
     settings: Settings
@@ -67,6 +94,8 @@ class App:
     worker: Worker
     sessions: SessionFactory
     sandbox: Any = None  # opsgate.sandbox.Sandbox when the in-process AWS emulator runs
+    # Called after intake stored new events (HTTP or SQS): the event processing's wake-up.
+    on_event_stored: Callable[[], None] = field(default=lambda: None)
 
     def close(self) -> None:
         self.worker.stop()
@@ -76,26 +105,62 @@ class App:
 
 
 def build(settings: Settings, chat: Chat, *, clock: Clock | None = None, migrate: bool = True,
-          store: SqlStore | None = None, directory: Directory | None = None) -> App:
-    """`store`: one the caller opened already (the Slack chat writes its outbox there too)."""
+          store: SqlStore | None = None, directory: Directory | None = None, background: bool = True,
+          rooms: IncidentRooms | None = None) -> App:
+    """`store`: one the caller opened already (the Slack chat writes its outbox there too).
+    `background=False`: no background jobs nor intake queues (`serve` with OPSGATE_SERVE_JOBS=0)."""
     catalog = catalog_from(settings.config_path)
     sandbox = _start_sandbox() if settings.sandbox else None
     store = store or open_store(settings.database_url, migrate=migrate)
     sessions = aws_sessions(settings, sandbox)
-    dispatcher = Dispatcher(catalog, store, automation(sessions), chat, clock or SystemClock(), directory)
-    return App(settings, catalog, store, dispatcher, background_jobs(dispatcher, sessions, settings), sessions, sandbox)
+    clock = clock or SystemClock()
+    router = automation(sessions)
+    router.targets.update(opsgate_reads(router.targets[DEPLOYMENTS], store, catalog, clock, settings.base_url))
+    router.targets[RUNBOOK_SEARCH] = RunbookSearch(catalog.runbooks, settings.base_url)
+    # The dispatcher's store is metered: decisions on requests are timed once committed (/metrics).
+    dispatcher = Dispatcher(catalog, MeteredStore(store), router, chat, clock, directory, rooms)
+    worker = background_jobs(dispatcher, sessions, settings) if background else Worker([])
+    app = App(settings, catalog, store, dispatcher, worker, sessions, sandbox)
+    if background:
+        app.on_event_stored = lambda: worker.run_soon(NOTIFY_EVENTS)
+    if background and catalog.intake.queues:
+        worker.services.append(intake_queues(app, dispatcher.rt.clock))
+    return app
 
 
 def background_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: Settings) -> Worker:
-    """Expiry, following running automation, reading approval queues (started by the caller)."""
+    """Expiry, following running automation, reading approval queues, scheduled checks, reminders
+    (started by the caller). Singleton jobs run only in the replica holding the scheduler lease:
+    following (two would post the same progress twice), scheduled checks and reminders. Expiry
+    (conditional updates) and approval queues (SQS hands each message to one reader, and each
+    opens its request under an idempotency key) are safe on every replica."""
     follower = Follower(dispatcher.lifecycle)
     approvals = AutomationApprovals(dispatcher.lifecycle, settings.default_channel)
     queues = ApprovalQueueReader(sessions, list(dispatcher.catalog.environments.values()), approvals)
+    rt = dispatcher.rt
+    leadership = Leadership(rt.store, rt.clock, f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}")
     return Worker([
         Job("expire", dispatcher.lifecycle.expire_due, interval_s=15),
-        Job("follow", follower.follow_running, interval_s=2),
+        Job("follow", follower.follow_running, interval_s=2, singleton=True),
         Job("approval-queues", queues.poll_once, interval_s=2),
-    ])
+        Job("schedules", ScheduledChecks(dispatcher).run_due, interval_s=5, singleton=True),
+        Job("reminders", ReminderDelivery(rt).deliver_due, interval_s=5, singleton=True),
+        *notification_jobs(dispatcher, settings),
+    ], leadership)
+
+
+NOTIFY_EVENTS = "notify-events"
+
+
+def notification_jobs(dispatcher: Dispatcher, settings: Settings) -> list[Job]:
+    """Stored events → alert groups and deployment summaries, and the groups' flushes. Safe on every
+    replica: events are claimed SKIP LOCKED and grouping runs under the store's grouping lock."""
+    rt = dispatcher.rt
+    pipeline = NotificationPipeline(rt.catalog, rt.chat, default_channel=settings.default_channel)
+    return [
+        Job(NOTIFY_EVENTS, EventProcessor(rt.store, pipeline, rt.clock).process_due, interval_s=1),
+        Job("notify-flush", GroupFlusher(rt.catalog, rt.store, rt.chat, rt.clock).flush_due, interval_s=1),
+    ]
 
 
 def _start_sandbox() -> Any:
@@ -113,28 +178,111 @@ LINE_THREADS = 4  # lines running at once (the core is synchronous); more wait i
 GIL_SWITCH_INTERVAL_S = 0.001
 
 
+LINE_PROCESS_NICE = 19  # the line process yields the CPU to the acking process under load
+
+
 @dataclass
-class SlackServer:
+class SlackBack:
+    """What runs lines and sends messages: the app (dispatcher, background jobs), the outbox
+    delivery and the line runner. In the serving process, or in the line process."""
+
     app: App
-    asgi: Any  # the Starlette app
     delivery: Any  # OutboxDelivery: tests call deliver_due()
+    pump: Any  # DeliveryPump
     runner: Any  # LineRunner: `running` lines not yet answered
+    start_delivery: bool = True
+
+    def start(self) -> None:
+        self.app.worker.start()  # expiry, following running automation, approval queues
+        if self.start_delivery:
+            self.pump.start()  # the outbox: sends at once when woken, looks again every second
+
+    def stop(self) -> None:
+        self.runner.drain(25)
+        if self.start_delivery:
+            self.pump.stop()
+        self.app.close()
 
 
-def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
-                       socket_mode: bool = False, start_delivery: bool = True) -> SlackServer:
-    """Slack over HTTP (or Socket Mode), the outbox delivery, the background jobs, health checks:
-    what `serve` runs. `start_delivery=False` leaves sending the outbox to the caller (tests)."""
+def build_slack_back(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
+                     start_delivery: bool = True) -> SlackBack:
+    """`start_delivery=False` leaves sending the outbox to the caller (tests)."""
     from slack_sdk import WebClient
-    from slack_sdk.web.async_client import AsyncWebClient
 
-    from opsgate.adapters.chat.slack.app import build_bolt_app
     from opsgate.adapters.chat.slack.chat import SlackChat
     from opsgate.adapters.chat.slack.delivery import OutboxDelivery
     from opsgate.adapters.chat.slack.directory import SlackDirectory
-    from opsgate.adapters.chat.slack.endpoint import SlackEndpoint
+    from opsgate.adapters.chat.slack.rooms import SlackRooms
     from opsgate.adapters.chat.slack.pump import DeliveryPump
     from opsgate.adapters.chat.slack.runner import LineRunner
+
+    token = _required(settings.slack_bot_token, "OPSGATE_SLACK_BOT_TOKEN (the bot token, xoxb-...)")
+    clock = clock or SystemClock()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    store = open_store(settings.database_url, migrate=migrate)
+    web_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    pages = PageLinks(settings.base_url)
+    delivery = OutboxDelivery(store, web_client, clock, request_page=pages.request, subject_page=pages.url)
+    pump = DeliveryPump(delivery.deliver_due)
+    chat = SlackChat(store, clock, wake=pump.wake if start_delivery else (lambda: None))
+    directory = SlackDirectory(web_client, clock, ttl_s=settings.slack_groups_ttl_s)
+    app = build(settings, chat, clock=clock, store=store, directory=directory, background=settings.serve_jobs,
+                rooms=SlackRooms(web_client))
+    runner = LineRunner(counted_lines("slack", app.dispatcher.handle), chat, web_client, threads=LINE_THREADS,
+                        pages=PageLinks(settings.base_url))
+    return SlackBack(app, delivery, pump, runner, start_delivery)
+
+
+def run_line_process(settings: Settings, queue: Any) -> None:
+    """The line process `serve` starts: runs the lines the serving process acked, sends the
+    outbox, runs the background jobs."""
+    from opsgate.adapters.chat.slack.line_process import DENY_FORM, LINE, REFUSED, become_line_process, serve_queue
+    from opsgate.logs import configure
+
+    become_line_process(LINE_PROCESS_NICE)
+    configure(settings.log_level)
+    back = build_slack_back(settings, migrate=False)  # the serving process upgraded the schema
+    back.start()
+    try:
+        serve_queue(queue, {LINE: back.runner.start, DENY_FORM: back.runner.ask_deny_reason,
+                            REFUSED: back.app.dispatcher.audit_rejected})
+    finally:
+        back.stop()
+
+
+@dataclass
+class SlackServer:
+    asgi: Any  # the Starlette app
+    back: SlackBack | None  # None when lines run in the line process
+    lines: Any  # LineRunner, or LineProcess
+
+    @property
+    def app(self) -> App:
+        assert self.back is not None, "lines run in the line process"
+        return self.back.app
+
+    @property
+    def delivery(self) -> Any:
+        assert self.back is not None, "lines run in the line process"
+        return self.back.delivery
+
+    @property
+    def runner(self) -> Any:
+        assert self.back is not None, "lines run in the line process"
+        return self.back.runner
+
+
+def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
+                       socket_mode: bool = False, start_delivery: bool = True,
+                       line_process: bool = False) -> SlackServer:
+    """Slack over HTTP (or Socket Mode), health checks, and the back (lines, outbox delivery,
+    background jobs): what `serve` runs. `line_process`: the back runs in a second process at a
+    lower priority, and this one only acks (see adapters/chat/slack/line_process.py)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from opsgate.adapters.chat.slack.app import build_bolt_app
+    from opsgate.adapters.chat.slack.endpoint import SlackEndpoint
+    from opsgate.adapters.chat.slack.line_process import LineProcess
     from opsgate.adapters.chat.slack.socket_mode import SocketModeConnection
     from opsgate.adapters.chat.slack.verify import RequestGuard
     from opsgate.web.app import WebParts, create_app
@@ -142,43 +290,103 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
     token = _required(settings.slack_bot_token, "OPSGATE_SLACK_BOT_TOKEN (the bot token, xoxb-...)")
     signing_secret = None if socket_mode else _required(settings.slack_signing_secret, "OPSGATE_SLACK_SIGNING_SECRET")
     app_token = _required(settings.slack_app_token, "OPSGATE_SLACK_APP_TOKEN (xapp-...)") if socket_mode else None
-    clock = clock or SystemClock()
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    store = open_store(settings.database_url, migrate=migrate)
-    web_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    base_url = settings.base_url
-    delivery = OutboxDelivery(store, web_client, clock,
-                              request_page=(lambda rid: f"{base_url}/requests/{rid}") if base_url else (lambda rid: None))
-    pump = DeliveryPump(delivery.deliver_due)
-    chat = SlackChat(store, clock, wake=pump.wake if start_delivery else (lambda: None))
-    directory = SlackDirectory(web_client, clock, ttl_s=settings.slack_groups_ttl_s)
-    app = build(settings, chat, clock=clock, store=store, directory=directory)
-    runner = LineRunner(app.dispatcher.handle, chat, web_client, threads=LINE_THREADS)
+    if line_process:
+        # Everything the line process needs, imported before it is forked: the pages are shared.
+        from opsgate.adapters.chat.slack import chat, delivery, directory, pump, rooms, runner  # noqa: F401
+
+        back = None
+        store = open_store(settings.database_url, migrate=migrate)  # readiness; schema upgraded before the child starts
+        lines = LineProcess(run_line_process, settings)
+        audit = lines.audit_refusal
+        readiness = lambda: lines.problem() or store.readiness_problem()  # noqa: E731
+    else:
+        back = build_slack_back(settings, clock=clock, migrate=migrate, start_delivery=start_delivery)
+        lines, audit, readiness = back.runner, back.app.dispatcher.audit_rejected, back.app.store.readiness_problem
     async_client = AsyncWebClient(token=token, base_url=settings.slack_api_url)  # Bolt's own, and Socket Mode's
-    bolt = build_bolt_app(runner, async_client, signing_secret=signing_secret)
+    bolt = build_bolt_app(lines, async_client, signing_secret=signing_secret)
     connection = SocketModeConnection(bolt, app_token, async_client) if app_token else None
 
     async def start() -> None:
-        app.worker.start()  # expiry, following running automation, approval queues
-        if start_delivery:
-            pump.start()  # the outbox: sends at once when woken, looks again every second
+        if back is not None:
+            back.start()
+        else:
+            lines.open()
         if connection is not None:
             await connection.connect()
 
     async def stop() -> None:
         if connection is not None:
             await connection.close()
-        await asyncio.to_thread(runner.drain, 25)
-        if start_delivery:
-            await asyncio.to_thread(pump.stop)
-        app.close()
+        if back is not None:
+            await asyncio.to_thread(back.stop)
+        else:
+            await asyncio.to_thread(lines.close, 30)
+            store.close()
 
     endpoint = None
     if signing_secret is not None:
-        endpoint = SlackEndpoint(bolt, RequestGuard(signing_secret), app.dispatcher.audit_rejected).handle
-    asgi = create_app(WebParts(readiness=store.readiness_problem, slack=endpoint, on_startup=[start],
-                               on_shutdown=[stop], max_body_bytes=settings.max_body_bytes))
-    return SlackServer(app, asgi, delivery, runner)
+        endpoint = SlackEndpoint(bolt, RequestGuard(signing_secret), audit).handle
+    if back is not None:
+        catalog, read_store, command_of = back.app.catalog, back.app.store, back.app.dispatcher.rt.command
+    else:
+        catalog = catalog_from(settings.config_path)
+        read_store, command_of = store, command_table(catalog).get
+    intake = intake_web(settings, catalog, read_store, clock or SystemClock(),
+                        on_stored=(lambda: back.app.on_event_stored()) if back is not None else (lambda: None))
+    asgi = create_app(WebParts(readiness=readiness, slack=endpoint, on_startup=[start],
+                               on_shutdown=[stop], max_body_bytes=settings.max_body_bytes,
+                               routes=web_routes(settings, catalog, read_store, clock or SystemClock(), command_of)
+                               + intake.routes, body_limits=intake.body_limits))
+    return SlackServer(asgi, back, lines)
+
+
+# -- pages, sign-in and /metrics ---------------------------------------------------------------------
+
+def command_table(catalog: Catalog) -> dict[str, Command]:
+    """Every command a stored request may name: the catalog's, the built-ins, opsgate's internal ones
+    (where no Runtime is at hand to ask: pages in the serving process when lines run elsewhere)."""
+    environments = tuple(catalog.environments)
+    return {**catalog.commands, **builtin_commands(environments),
+            **{command.name: command for command in internal_commands(environments)}}
+
+
+def sign_in(settings: Settings, catalog: Catalog, clock: Clock) -> Any:
+    """The pages' sign-in: the ALB's OIDC token and/or the static token (neither: pages refuse everyone)."""
+    from opsgate.web.auth import SignIn, StaticToken
+    from opsgate.web.auth_alb import AlbVerifier
+
+    token = None
+    if settings.web_token is not None and settings.web_token_person is not None:
+        if settings.web_token_person not in catalog.people:
+            raise ConfigError([f"OPSGATE_WEB_TOKEN_PERSON: no person '{settings.web_token_person}' in the catalog "
+                               f"(people: {', '.join(sorted(catalog.people))})"])
+        token = StaticToken(settings.web_token.get_secret_value(), settings.web_token_person,
+                            settings.web_session_secret.get_secret_value() if settings.web_session_secret else None,
+                            settings.web_session_ttl_s)
+    alb = (AlbVerifier(settings.alb_arn, settings.alb_key_url, clock, claim=settings.oidc_claim)
+           if settings.alb_arn else None)
+    return SignIn(catalog, alb=alb, token=token)
+
+
+def web_routes(settings: Settings, catalog: Catalog, store: SqlStore, clock: Clock,
+               command_of: Callable[[str], Command | None]) -> list[Any]:
+    """The pages, sign-in and /metrics, for the ASGI app of `serve` and of the demo."""
+    from opsgate.metrics_db import DatabaseCollector
+    from opsgate.web.metrics_endpoint import metrics_route
+    from opsgate.web.pages import page_routes
+
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return [metrics_route([DatabaseCollector(store)], token=metrics_token),
+            *page_routes(catalog, store, clock, sign_in(settings, catalog, clock), command_of)]
+
+
+def build_pages_server(app: App, clock: Clock | None = None) -> Any:
+    """The pages, /metrics and health checks over an App whose chat is not Slack (the demo's console)."""
+    from opsgate.web.app import WebParts, create_app
+
+    routes = web_routes(app.settings, app.catalog, app.store, clock or SystemClock(), app.dispatcher.rt.command)
+    return create_app(WebParts(readiness=app.store.readiness_problem, routes=routes,
+                               max_body_bytes=app.settings.max_body_bytes))
 
 
 def serve_asgi_from_env() -> Any:
@@ -188,7 +396,8 @@ def serve_asgi_from_env() -> Any:
     from opsgate.config.settings import resolve_settings
 
     settings = resolve_settings(os.environ)
-    return build_slack_server(settings, socket_mode=os.environ.get("OPSGATE_SOCKET_MODE") == "1").asgi
+    return build_slack_server(settings, socket_mode=os.environ.get("OPSGATE_SOCKET_MODE") == "1",
+                              line_process=settings.line_process).asgi
 
 
 def _required(secret: Any, name: str) -> str:
@@ -197,21 +406,88 @@ def _required(secret: Any, name: str) -> str:
     return secret.get_secret_value()
 
 
+# -- intake: SNS and webhooks over HTTP, SQS queues in the background (docs/intake.md) ----------
+
+def intake_web(settings: Settings, catalog: Catalog, store: Store, clock: Clock, *,
+               on_stored: Callable[[], None] = lambda: None, environ: Mapping[str, str] | None = None) -> Any:
+    """The /events routes (IntakeWeb: routes, body_limits). Webhook secrets are read from
+    `environ` (default: the process environment); a missing or short one is a ConfigError."""
+    import os
+    import ssl
+
+    from opsgate.adapters.intake.recorder import EventRecorder
+    from opsgate.adapters.intake.sns import SnsVerifier
+    from opsgate.adapters.intake.sns_certificates import AWS_CERT_HOST, CertificateCache, HttpsCertificateFetcher
+    from opsgate.adapters.intake.subscription import SubscriptionConfirmer
+    from opsgate.adapters.intake.webhook import WebhookVerifier, webhook_secrets
+    from opsgate.web.intake import IntakeWeb, SnsIntake, WebhookIntake
+
+    context = ssl.create_default_context(cafile=str(settings.sns_ca_file)) if settings.sns_ca_file else None
+    hosts = settings.sns_cert_host_pattern or AWS_CERT_HOST
+    recorder = EventRecorder(store, clock, on_stored=on_stored)
+    # `seen`: never here. The store's unique MessageId, claimed in the transaction that stores the
+    # message, is the replay check: a retry of a stored message is answered 200, stored once.
+    verifier = SnsVerifier(topic_arns=catalog.intake.sns_topics, seen=lambda message_id: False,
+                           certificates=CertificateCache(HttpsCertificateFetcher(ssl_context=context)),
+                           max_age_s=settings.sns_max_age_s, cert_host_pattern=hosts)
+    sns = SnsIntake(verifier, SubscriptionConfirmer(host_pattern=hosts, ssl_context=context), recorder, store, clock)
+    webhooks = WebhookVerifier(webhook_secrets(catalog.intake.webhooks, os.environ if environ is None else environ))
+    return IntakeWeb(sns, WebhookIntake(webhooks, recorder, clock))
+
+
+def build_worker(settings: Settings, *, clock: Clock | None = None) -> App:
+    """What `opsgate worker` runs: the background jobs and the intake queues (app.worker). Chat
+    messages go to the outbox, which `serve` sends."""
+    from opsgate.adapters.chat.slack.chat import SlackChat
+
+    clock = clock or SystemClock()
+    store = open_store(settings.database_url)
+    try:
+        return build(settings, SlackChat(store, clock), clock=clock, store=store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def intake_queues(app: App, clock: Clock) -> Any:
+    """QueueConsumers reading the catalog's intake queues, each with its environment's credentials."""
+    from opsgate.adapters.intake.recorder import EventRecorder
+    from opsgate.adapters.intake.sqs_consumer import QueueConsumers, QueueReader
+
+    recorder = EventRecorder(app.store, clock, on_stored=lambda: app.on_event_stored())
+    return QueueConsumers([
+        QueueReader(queue, app.catalog.environments[queue.environment], app.sessions, recorder,
+                    wait_s=app.settings.sqs_wait_s)
+        for queue in app.catalog.intake.queues
+    ])
+
+
 # -- `opsgate iam-policy` ------------------------------------------------------------------------
 
 def iam_policies(catalog: Catalog, environments: list[str], principal_arn: str) -> dict[str, Any]:
     """Per environment: the role's least-privilege policy (what the catalog's actions and the
     approval queue need) and the trust policy template."""
-    from opsgate.adapters.aws.iam_policy import collect, policy_for, trust_policy
+    from opsgate.adapters.aws.iam_policy import (
+        alert_context_permissions,
+        collect,
+        intake_queue_permissions,
+        policy_for,
+        trust_policy,
+    )
 
     targets = {t.kind: t for t in all_targets()}
+    alarms_arrive = bool(catalog.intake.sns_topics or catalog.intake.queues)  # charts and log lines for them
+    log_groups = [rule.log_group for rule in catalog.notifications.context]
     out: dict[str, Any] = {}
     for name in environments:
         env = catalog.environments[name]
+        needed = collect(catalog.commands.values(), env, targets) + intake_queue_permissions(env, catalog.intake.queues)
+        if alarms_arrive:
+            needed += alert_context_permissions(env, log_groups)
         out[name] = {
             "account": env.account,
             "role_arn": env.role_arn,
-            "policy": policy_for(env, collect(catalog.commands.values(), env, targets)),
+            "policy": policy_for(env, needed),
             "trust_policy": trust_policy(principal_arn),
         }
     return out

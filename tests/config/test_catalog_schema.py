@@ -62,7 +62,8 @@ def test_schema_is_a_json_object_schema():
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["type"] == "object"
     assert schema["additionalProperties"] is False
-    assert set(schema["properties"]) == {"version", "environments", "people", "roles", "commands"}
+    assert set(schema["properties"]) == {"version", "environments", "people", "roles", "commands", "intake",
+                                          "timezone", "runbooks", "schedules", "incidents", "notifications"}
     assert schema["required"] == ["version"]
 
 

@@ -58,7 +58,7 @@ def test_unknown_key_lists_allowed_keys_and_guesses():
 
 def test_unknown_top_level_key():
     text = build_yaml() + "extras: 1\n"
-    assert_problem(text, "extras:", "extras", "unknown key; allowed keys: commands, environments, people, roles, version")
+    assert_problem(text, "extras:", "extras", "unknown key; allowed keys: commands, environments, incidents, intake, notifications, people, roles, runbooks, schedules, timezone, version")
 
 
 def test_missing_key_points_at_its_mapping():
@@ -214,7 +214,7 @@ def test_duplicate_role_names():
 def test_permissions_must_be_known():
     text = build_yaml(roles=ROLES.replace("[approve]", "[approve, admin]"))
     assert_problem(
-        text, "admin", "roles[1].permissions[1]", "must be one of 'approve', 'break-glass', 'lock', 'unlock-any' or 'audit' (got 'admin')"
+        text, "admin", "roles[1].permissions[1]", "must be one of 'approve', 'break-glass', 'lock', 'unlock-any', 'audit', 'incident-manage', 'ack', 'silence' or 'stats' (got 'admin')"
     )
 
 
@@ -237,9 +237,9 @@ def test_command_name_is_lowercase():
 
 
 def test_reserved_command_names_are_refused():
-    for name in ("help", "approve all"):
+    for name in ("help", "approve all", "incident declare", "incident open"):
         text = build_yaml(command(name=name))
-        reserved = ", ".join(sorted(RESERVED_COMMAND_NAMES))
+        reserved = ", ".join(sorted({n.split()[0] for n in RESERVED_COMMAND_NAMES}))
         first = name.split()[0]
         assert_problem(text, f"name: {name}", "commands[0].name", f"'{first}' is one of opsgate's own commands ({reserved}); choose another name")
 

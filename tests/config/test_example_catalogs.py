@@ -25,12 +25,13 @@ def catalog():
 def test_example_loads_with_its_path_as_source(catalog):
     assert catalog.source == str(EXAMPLES / "opsgate.yaml")
     assert list(catalog.environments) == ["dev", "staging", "prod"]
-    assert list(catalog.people) == ["alice", "bob", "carol", "dave", "erin"]
+    assert list(catalog.people) == ["alice", "bob", "carol", "dave", "erin", "scheduler"]
 
 
 def test_example_commands(catalog):
     assert {name: c.command_class for name, c in catalog.commands.items()} == {
         "deploy status": CommandClass.READ,
+        "deploy history": CommandClass.READ,
         "rollback": CommandClass.MUTATE,
         "restart": CommandClass.MUTATE,
         "runbook run": CommandClass.MUTATE,
@@ -46,8 +47,8 @@ def test_example_commands(catalog):
         "runbook": CommandClass.READ,
         "secret rotate": CommandClass.MUTATE,
     }
-    # every change goes through automation that exists in AWS; only the runbook link is opsgate's own
-    assert {c.name for c in catalog.commands.values() if c.action.kind == "builtin"} == {"runbook"}
+    # every change goes through automation that exists in AWS; the runbook search is opsgate's own
+    assert {c.name for c in catalog.commands.values() if c.action.kind in ("builtin", "runbook-search")} == {"runbook"}
 
 
 def test_example_only_prod_is_protected(catalog):
@@ -64,10 +65,14 @@ def test_example_prod_freezes(catalog):
 
 def test_example_people_roles_and_identities(catalog):
     assert catalog.identify("slack", "U02BOB").roles == frozenset({"developer", "sre"})
-    assert catalog.person("carol").permissions == frozenset({"approve", "break-glass", "lock", "unlock-any", "audit"})
-    assert catalog.person("dave").permissions == frozenset({"approve", "lock"})
-    assert catalog.person("erin").permissions == frozenset({"audit"})
+    assert catalog.person("carol").permissions == frozenset({"approve", "break-glass", "lock", "unlock-any", "audit",
+                                                             "stats", "ack", "silence"})
+    assert catalog.person("dave").permissions == frozenset({"approve", "lock", "stats"})
+    assert catalog.person("erin").permissions == frozenset({"audit", "stats"})
     for person_id, entry in catalog.people.items():
+        if "schedule" in entry.identities:  # the service identity scheduled checks run as: no chat id
+            assert entry.identities == {"schedule": person_id}
+            continue
         assert entry.identities["console"] == person_id
         assert entry.identities["slack"].startswith("U")
 
@@ -125,3 +130,18 @@ def test_bad_example_reports_exactly_its_expected_problems(path):
     with pytest.raises(ConfigError) as caught:
         load_catalog_text(text, path.name)
     assert caught.value.problems == expected
+
+
+def test_example_notifications_route_and_group_as_their_comments_say(catalog):
+    from opsgate.domain.alerts import Severity
+    from tests.core.notifications.alert_samples import alert
+
+    rules = catalog.notifications
+    assert rules.route(alert("finding", source="guardduty"), "console") == [("security", "C0SECURITY")]
+    assert rules.route(alert("a", severity=Severity.CRITICAL), "console") == [
+        ("prod-pages", "C0ONCALL"), ("default", "C0ALERTS")]
+    assert rules.route(alert("a", environment="dev"), "console") == [("dev", "C0DEV")]
+    assert rules.grouping_for("dev").group_wait_s == 120 and rules.grouping_for("dev").group_interval_s == 300
+    assert [str(m) for m in rules.owners_of("web-release").people] == ["alice", "bob"]
+    assert rules.context[0].log_group == "/ecs/web"
+

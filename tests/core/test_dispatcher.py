@@ -154,6 +154,14 @@ def test_help_lists_only_what_the_person_may_run(harness):
     assert "`cache flush`" in harness.say("carol", "help").text
 
 
+def test_help_on_a_command_needs_only_its_name(harness):
+    reply = harness.say("alice", "help rollback")
+    assert reply.ok and "rollback" in reply.text and "service" in reply.text
+    assert harness.say("alice", "help rollback web prod").ok  # words after the name are ignored
+    unknown = harness.say("alice", "help rolback")
+    assert not unknown.ok and "`rollback`" in unknown.text
+
+
 def test_explain_shows_the_deciding_rule_and_runs_nothing(harness):
     reply = harness.say("alice", "explain rollback web prod")
     assert "rbac.argument" in reply.text and "nothing was run" in reply.text

@@ -14,6 +14,7 @@ import httpx
 from opsgate.adapters.chat.slack.testing import TEAM_ID, LocalSlackApi, signed_headers
 from opsgate.config.settings import resolve_settings
 from opsgate.domain.request import RequestRecord
+from opsgate.ports import Clock
 from opsgate.web.server_thread import ServerThread
 from opsgate.wiring import SlackServer, build_slack_server
 
@@ -79,18 +80,18 @@ class SlackWorld:
 
     def __init__(self, tmp_path: Path, database_url: str, *, base_url: str = "https://ops.example.com",
                  socket_url: str | None = None, start_delivery: bool = True,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, catalog: str = CATALOG, clock: Clock | None = None) -> None:
         """`socket_url`: serve Slack in Socket Mode, connecting to this WebSocket URL."""
         self.api = LocalSlackApi().start()
         self.api.socket_url = socket_url
         config = tmp_path / "opsgate.yaml"
-        config.write_text(CATALOG)
+        config.write_text(catalog)
         env = {"OPSGATE_DATABASE_URL": database_url, "OPSGATE_SLACK_SIGNING_SECRET": SECRET,
                "OPSGATE_SLACK_BOT_TOKEN": "xoxb-test", "OPSGATE_SLACK_APP_TOKEN": "xapp-test",
                "OPSGATE_SLACK_API_URL": self.api.base_url, "OPSGATE_BASE_URL": base_url, **(extra_env or {})}
         self.settings = resolve_settings(env, config=config, cwd=tmp_path)
         self.served: SlackServer = build_slack_server(self.settings, socket_mode=socket_url is not None,
-                                                     start_delivery=start_delivery)
+                                                     start_delivery=start_delivery, clock=clock)
         self.server = ServerThread(self.served.asgi).start()
         self.http = httpx.Client(base_url=self.server.url, timeout=10)
         self._trigger = 0

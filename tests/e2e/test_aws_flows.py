@@ -155,7 +155,7 @@ def test_denying_a_pipeline_approval_rejects_it_in_codepipeline(world):
 def test_every_example_command_answers(world):
     lines = {"carol": ["deploy status web", "alarms prod", "cost prod", "env staging", "restart web dev",
                        "runbook run acme-restart-service web dev", "service rollback web dev", "deploy rollback dev",
-                       "runbook topic=rollback", "secret rotate name=api-key value=s3cr3t env=dev"]}
+                       "runbook roll back web", "secret rotate name=api-key value=s3cr3t env=dev"]}
     for person, texts in lines.items():
         for text in texts:
             reply = world.say(person, text)

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import httpx
@@ -36,11 +38,11 @@ def test_the_manifest_names_the_command_scopes_and_urls():
     manifest = yaml.safe_load(done.stdout)
     [command] = manifest["features"]["slash_commands"]
     assert command == {"command": "/ops", "description": "Run an opsgate command (try: help)",
-                       "usage_hint": "help | deploy service=web env=prod | approve r-…", "should_escape": False,
+                       "usage_hint": "help | deploy service=web env=prod | approve r-…", "should_escape": True,
                        "url": "https://ops.example.com/slack/events"}
     settings = manifest["settings"]
     assert settings["interactivity"]["request_url"] == settings["event_subscriptions"]["request_url"] == command["url"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "reaction_added"}
     assert {"commands", "chat:write", "usergroups:read", "app_mentions:read", "im:history"} <= set(
         manifest["oauth_config"]["scopes"]["bot"])
     assert settings["socket_mode_enabled"] is False
@@ -72,15 +74,17 @@ def api():
     api.stop()
 
 
-def test_serve_answers_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, api):
+@contextmanager
+def serving(tmp_path, api, *flags: str) -> Iterator[tuple[subprocess.Popen, httpx.Client]]:
+    """`opsgate serve` in its own process, ready; killed at the end if it is still running."""
     (tmp_path / "opsgate.yaml").write_text(CATALOG)
     port = free_port()
     env = {**os.environ, "OPSGATE_DATA_DIR": str(tmp_path), "OPSGATE_SLACK_SIGNING_SECRET": SECRET,
            "OPSGATE_SLACK_BOT_TOKEN": "xoxb-test", "OPSGATE_SLACK_API_URL": api.base_url,
            "OPSGATE_PORT": str(port), "OPSGATE_LOG_LEVEL": "warning"}
     env.pop("OPSGATE_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "opsgate.cli", "serve", "--config", str(tmp_path / "opsgate.yaml")],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "opsgate.cli", "serve", "--config", str(tmp_path / "opsgate.yaml"),
+                                *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
         deadline = time.monotonic() + 30
@@ -92,17 +96,27 @@ def test_serve_answers_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, 
                 pass
             assert time.monotonic() < deadline and process.poll() is None, process.stderr.read() if process.poll() else "slow"
             time.sleep(0.05)
-        body = urlencode({"team_id": "T1", "channel_id": "C0OPS", "channel_name": "ops", "user_id": "U0ALICE",
-                          "user_name": "alice", "command": "/ops", "text": "deploy status web prod",
-                          "trigger_id": "1.2.3", "response_url": api.response_url("1")}).encode()
-        assert client.post("/slack/events", content=body, headers=signed_headers(SECRET, body)).status_code == 200
+        yield process, client
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def slash(client: httpx.Client, api: LocalSlackApi, text: str, trigger_id: str) -> httpx.Response:
+    body = urlencode({"team_id": "T1", "channel_id": "C0OPS", "channel_name": "ops", "user_id": "U0ALICE",
+                      "user_name": "alice", "command": "/ops", "text": text,
+                      "trigger_id": trigger_id, "response_url": api.response_url(trigger_id)}).encode()
+    return client.post("/slack/events", content=body, headers=signed_headers(SECRET, body))
+
+
+@pytest.mark.parametrize("flag", ["--line-process", "--no-line-process"])
+def test_serve_answers_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, api, flag):
+    with serving(tmp_path, api, flag) as (process, client):
+        assert slash(client, api, "deploy status web prod", "1.2.3").status_code == 200
         [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"))
         assert "web in prod: v42" in posted.args["text"]
         process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught (exit by SIGTERM).
         assert process.wait(30) in (0, -signal.SIGTERM)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
     assert SECRET not in process.stderr.read()

@@ -75,3 +75,13 @@ def test_history_pages_with_next_token(cloudwatch):
     paginated = [i for page in cloudwatch.get_paginator("describe_alarm_history").paginate(
         PaginationConfig={"PageSize": 1}) for i in page["AlarmHistoryItems"]]
     assert paginated == history(cloudwatch)
+
+
+def test_a_composite_alarm_is_stored_described_and_its_history_typed(cloudwatch):
+    cloudwatch.put_composite_alarm(AlarmName="web-down", AlarmRule='ALARM("web-5xx-high")')
+    found = cloudwatch.describe_alarms(AlarmNames=["web-down"], AlarmTypes=["CompositeAlarm"])
+    [alarm] = found["CompositeAlarms"]
+    assert (alarm["AlarmName"], alarm["AlarmRule"]) == ("web-down", 'ALARM("web-5xx-high")')
+    assert found["MetricAlarms"] == []
+    [created] = history(cloudwatch, AlarmName="web-down", HistoryItemType="ConfigurationUpdate")
+    assert created["AlarmType"] == "CompositeAlarm"

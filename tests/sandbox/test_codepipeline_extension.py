@@ -12,6 +12,7 @@ from opsgate.sandbox.seed import (
     APPROVAL_STAGE,
     PIPELINE,
     PIPELINE_STAGES,
+    RELEASE_HISTORY,
     seed_approval_queue,
     seed_iam,
     seed_pipeline,
@@ -122,7 +123,8 @@ def test_a_new_execution_supersedes_the_waiting_one(codepipeline):
     old_token = approval_token(codepipeline)
     codepipeline.start_pipeline_execution(name=PIPELINE)
     summaries = codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]
-    assert [s["status"] for s in summaries] == ["InProgress", "Superseded"]
+    history = ["Succeeded" if answer == "Approved" else "Failed" for *_, answer in reversed(RELEASE_HISTORY)]
+    assert [s["status"] for s in summaries] == ["InProgress", "Superseded", *history]
     assert approval_token(codepipeline) != old_token
 
 

@@ -55,6 +55,8 @@ SHOWN_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "lambda": ("function",),
     "stepfunctions": ("state_machine",),
     "alarms": ("name_prefix",),
+    "deployments": ("service", "services"),
+    "cost": ("budget",),
 }
 
 _PROBLEM = re.compile(r"^((?:[A-Za-z0-9_-]+|\[\d+\])(?:\.[A-Za-z0-9_-]+|\[\d+\])*): (.+)$", re.DOTALL)

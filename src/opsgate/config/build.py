@@ -7,9 +7,15 @@ from collections.abc import Mapping
 from opsgate.config.actions import ActionValidator
 from opsgate.config.commands import build_command
 from opsgate.config.context import CatalogContext
+from opsgate.config.incidents import build_incidents
+from opsgate.config.intake import IntakeModel, build_intake
 from opsgate.config.models import EnvironmentModel, FreezeModel, PersonModel, RoleModel
+from opsgate.config.notifications import build_notifications
 from opsgate.config.problems import Problems, YamlPath
+from opsgate.config.runbooks import load_runbooks
+from opsgate.config.schedules import build_schedules
 from opsgate.config.shape import Item, ValidSections
+from opsgate.core.builtins import builtin_commands
 from opsgate.domain.catalog import Catalog, Environment, PersonEntry, Role
 from opsgate.domain.freeze import FreezeWindow
 
@@ -30,7 +36,17 @@ def build_catalog(
     commands = {
         item.model.name: build_command(item.model, ("commands", item.index), ctx, action_kinds) for item in sections.of("commands")
     }
-    return Catalog(environments=ctx.environments, people=people, roles=roles, commands=commands, source=source)
+    intake = build_intake(sections.top.intake if sections.top else IntakeModel(), ("intake",), ctx)
+    incidents = build_incidents(sections.top.incidents if sections.top else None, ctx)
+    notifications = build_notifications(sections.top.notifications if sections.top else None, ctx)
+    # Runbook buttons and scheduled lines are chat lines: they may name catalog and built-in commands.
+    runnable = {**commands, **builtin_commands(tuple(ctx.declared("environment")))}
+    timezone = sections.top.timezone if sections.top else "UTC"
+    runbooks = load_runbooks(sections.top.runbooks, source, runnable, sections, problems) if sections.top else ()
+    schedules = build_schedules(sections.of("schedules"), ctx, runnable, people, roles, timezone)
+    return Catalog(environments=ctx.environments, people=people, roles=roles, commands=commands, source=source,
+                   intake=intake, incidents=incidents, notifications=notifications,
+                   timezone=timezone, runbooks=runbooks, schedules=schedules)
 
 
 def _build_environment(model: EnvironmentModel, path: YamlPath, problems: Problems) -> Environment:

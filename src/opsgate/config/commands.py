@@ -35,14 +35,19 @@ from opsgate.domain.catalog import (
 )
 
 
+_RESERVED_FIRST_WORDS = frozenset(name.split(" ")[0] for name in RESERVED_COMMAND_NAMES)
+
+
 def build_command(
     model: CommandModel, path: YamlPath, ctx: CatalogContext, action_kinds: Mapping[str, ActionValidator]
 ) -> Command:
     first_word = model.name.split(" ")[0]
-    if first_word in RESERVED_COMMAND_NAMES:
+    # "incident", "remind": the first word of one of opsgate's own commands would shadow it or be
+    # shadowed by it, depending on the words after it.
+    if first_word in _RESERVED_FIRST_WORDS:
         ctx.problems.add(
             path + ("name",),
-            f"'{first_word}' is one of opsgate's own commands ({', '.join(sorted(RESERVED_COMMAND_NAMES))}); choose another name",
+            f"'{first_word}' is one of opsgate's own commands ({', '.join(sorted(_RESERVED_FIRST_WORDS))}); choose another name",
         )
     for index, role in enumerate(model.roles):
         ctx.check_reference(path + ("roles", index), "role", role)

@@ -16,6 +16,8 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from opsgate.config.incidents_model import IncidentsModel
+from opsgate.config.intake import IntakeModel
 from opsgate.core.builtins import BUILTIN_NAMES
 from opsgate.domain.catalog import CommandClass, ParamType
 from opsgate.domain.durations import ALLOWED as DURATION_FORMS
@@ -205,6 +207,8 @@ class ParameterModel(_Strict):
     maximum: int | None = Field(None, alias="max", description="integer: largest accepted value.")
     max_length: int | None = Field(None, ge=1, le=4000, description="string: longest accepted value (default 256).")
     secret: bool = Field(False, description="string: never shown in chat, logs or the audit log.")
+    greedy: bool = Field(False, description="string, a command's only parameter: takes the rest of the line as typed "
+                         "(free text such as search words).")
 
 
 class ApprovalModel(_Strict):
@@ -286,6 +290,12 @@ class CatalogModel(_Strict):
     people: list[PersonModel] = []
     roles: list[RoleModel] = []
     commands: list[CommandModel] = []
+    intake: IntakeModel = Field(IntakeModel(), description="Where events come in from: SNS topics, SQS queues, webhooks.")
+    incidents: IncidentsModel | None = Field(None, description="How incidents are run: rooms, severities, responders.")
+    notifications: NotificationsModel | None = Field(None, description="Where AWS events go in chat, grouping, mentions.")
+    timezone: Timezone = Field("UTC", description="The team's time zone: reminders' times of day, schedules without their own.")
+    runbooks: RunbooksModel | None = Field(None, description="The folder of Markdown runbooks `runbook-search` actions search.")
+    schedules: list[ScheduleModel] = Field([], description="Read commands run on a cron schedule; a changed result is posted.")
 
 
 # Top-level keys holding lists of items; each item is validated on its own so that one broken
@@ -296,3 +306,11 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "roles": RoleModel,
     "commands": CommandModel,
 }
+
+from opsgate.config.notifications import NotificationsModel  # noqa: E402  (built on the types above)
+from opsgate.config.runbooks import RunbooksModel  # noqa: E402  (built on the types above)
+from opsgate.config.schedules import ScheduleModel  # noqa: E402  (built on the types above)
+
+SECTIONS["schedules"] = ScheduleModel
+
+CatalogModel.model_rebuild()

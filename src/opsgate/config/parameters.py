@@ -19,7 +19,10 @@ _TYPE_SPECIFIC: dict[str, tuple[str, frozenset[ParamType]]] = {
     "max": ("maximum", frozenset({ParamType.INTEGER})),
     "max_length": ("max_length", frozenset({ParamType.STRING, ParamType.URL})),
     "secret": ("secret", frozenset({ParamType.STRING})),
+    "greedy": ("greedy", frozenset({ParamType.STRING})),
 }
+# A greedy parameter is the rest of the line as typed: the parser checks nothing more about it.
+_NOT_WITH_GREEDY = ("pattern", "max_length", "secret", "default")
 
 
 def as_typed_text(value: Any) -> str:
@@ -36,6 +39,14 @@ def build_parameters(
     environment_params = [i for i, m in enumerate(models) if m.param_type is ParamType.ENVIRONMENT]
     for index in environment_params[1:]:
         problems.add(path + (index, "type"), "a command takes at most one environment parameter")
+    for index, model in enumerate(models):
+        if model.greedy and len(models) > 1:
+            problems.add(path + (index, "greedy"), "a greedy parameter takes the rest of the line, so it must be "
+                                                   "the command's only parameter")
+        for key in _NOT_WITH_GREEDY:
+            if model.greedy and key in model.model_fields_set:
+                problems.add(path + (index, key), "does not apply to a greedy parameter (it is the rest of the line "
+                                                  "as typed, up to the 4000-character line limit)")
     return tuple(
         _build_parameter(model, path + (index,), environment_names, problems) for index, model in enumerate(models)
     )
@@ -74,6 +85,7 @@ def _build_parameter(model: ParameterModel, path: YamlPath, environment_names: t
         maximum=model.maximum,
         max_length=model.max_length or DEFAULT_MAX_LENGTH,
         secret=model.secret and kind is ParamType.STRING,
+        greedy=model.greedy and kind is ParamType.STRING,
     )
     return _with_default(parameter, model, path, problems)
 

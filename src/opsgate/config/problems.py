@@ -40,6 +40,7 @@ class Problems:
         self._line_of = line_of
         self._found: list[Problem] = []
         self._silenced: set[YamlPath] = set()
+        self._other_files: list[str] = []  # rendered problems of files this one names (runbooks)
 
     def add(self, path: YamlPath, message: str, *, line: int | None = None) -> None:
         if any(path[: len(s)] == s for s in self._silenced):
@@ -58,15 +59,19 @@ class Problems:
             else:
                 first[name] = path
 
+    def include(self, rendered: list[str]) -> None:
+        """Problems of another file this one names (a runbook), already rendered; listed after this file's."""
+        self._other_files.extend(rendered)
+
     def silence(self, path: YamlPath) -> None:
         """Drop later problems at or below `path` (its value was already reported as unusable)."""
         self._silenced.add(tuple(path))
 
     def __bool__(self) -> bool:
-        return bool(self._found)
+        return bool(self._found or self._other_files)
 
     def __len__(self) -> int:
-        return len(self._found)
+        return len(self._found) + len(self._other_files)
 
     def rendered(self) -> list[str]:
         located = [(p.line if p.line is not None else self._line_of(p.path), p) for p in self._found]
@@ -76,10 +81,10 @@ class Problems:
             text = render(self.source, line, problem.path, problem.message)
             if text not in lines:
                 lines.append(text)
-        return lines
+        return lines + self._other_files
 
     def raise_if_any(self) -> None:
-        if self._found:
+        if self:
             raise ConfigError(self.rendered())
 
 

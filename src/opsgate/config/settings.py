@@ -21,6 +21,9 @@ DEFAULT_CONFIG = "opsgate.yaml"
 DEFAULT_DATA_DIR = ".opsgate"
 
 ConfigSource = Literal["--config", "OPSGATE_CONFIG", "default"]
+ALB_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
+_ALB_ARN = re.compile(r"arn:aws[\w-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w.-]+/[0-9a-f]+")
+MIN_WEB_TOKEN_CHARS = 16
 
 
 class Settings(BaseModel):
@@ -43,8 +46,26 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    line_process: bool = Field(True, description="`serve` runs lines in a second process, so acks never wait for them.")
     base_url: str | None = Field(None, description="Public URL of this opsgate, for links to request pages.")
     max_body_bytes: int = Field(64 * 1024, description="Larger request bodies are refused with 413.")
+    # -- pages, sign-in and /metrics (docs/pages.md) --
+    web_token: SecretStr | None = Field(None, description="Static sign-in token for local use (/signin?token=...).")
+    web_token_person: str | None = Field(None, description="The catalog person the static token signs in as.")
+    web_session_secret: SecretStr | None = Field(None, description="Signs session cookies; default: derived from the token.")
+    web_session_ttl_s: int = Field(12 * 3600, description="How long a sign-in with the static token lasts.")
+    alb_arn: str | None = Field(None, description="The ALB whose OIDC sign-in (x-amzn-oidc-data) is trusted.")
+    alb_key_url: str = Field(ALB_KEY_URL, description="Where the ALB's public keys are, {region} and {kid} filled in.")
+    oidc_claim: Literal["sub", "email"] = Field("sub", description="The token claim matched to `identities: {oidc: ...}`.")
+    metrics_token: SecretStr | None = Field(None, description="Bearer token /metrics asks for; unset: open.")
+    # -- intake (docs/intake.md) --
+    sns_cert_host_pattern: str | None = Field(None, description="Regular expression of the hosts that may serve SNS "
+                                              "signing certificates and SubscribeURLs; unset: sns.<region>.amazonaws.com.")
+    sns_ca_file: Path | None = Field(None, description="PEM CA bundle trusted for those https calls instead of the system's.")
+    sns_max_age_s: int = Field(3600, description="SNS messages with an older Timestamp are refused (stale).")
+    sqs_wait_s: int = Field(20, description="Long-polling wait of each SQS receive (0-20 s).")
+    serve_jobs: bool = Field(True, description="`serve` also runs the background jobs and reads the intake queues; "
+                             "turn off when `opsgate worker` does that.")
 
     @property
     def database_url_redacted(self) -> str:
@@ -86,7 +107,11 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
             raise ConfigError([f"{name}: must be a whole number from {low} to {high} (got {raw!r})"])
         return int(raw)
 
+    web = _web_settings(read)
+    intake = _intake_settings(read, located)
     return Settings(
+        **web,
+        **intake,
         config_path=config_path,
         config_source=source,
         data_dir=data_dir,
@@ -103,6 +128,73 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
         host=read("OPSGATE_HOST") or "127.0.0.1",
         port=integer("OPSGATE_PORT", 8080, 0, 65_535),
         workers=integer("OPSGATE_WORKERS", 1, 1, 64),
+        line_process=(read("OPSGATE_LINE_PROCESS") or "1").lower() in ("1", "true", "yes", "on"),
         base_url=(read("OPSGATE_BASE_URL") or "").rstrip("/") or None,
         max_body_bytes=integer("OPSGATE_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     )
+
+
+def _web_settings(read) -> dict:
+    """Sign-in and /metrics settings, checked: a sign-in that is half set up is an error, not open."""
+    problems: list[str] = []
+    token, person = read("OPSGATE_WEB_TOKEN"), read("OPSGATE_WEB_TOKEN_PERSON")
+    if token is not None and len(token) < MIN_WEB_TOKEN_CHARS:
+        problems.append(f"OPSGATE_WEB_TOKEN: must be at least {MIN_WEB_TOKEN_CHARS} characters "
+                        "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe())'`)")
+    if (token is None) != (person is None):
+        problems.append("OPSGATE_WEB_TOKEN and OPSGATE_WEB_TOKEN_PERSON (a catalog person id) go together: set both or neither")
+    alb_arn = read("OPSGATE_ALB_ARN")
+    if alb_arn is not None and not _ALB_ARN.fullmatch(alb_arn):
+        problems.append(f"OPSGATE_ALB_ARN: must be an Application Load Balancer ARN like "
+                        f"arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/ops/0123456789abcdef (got {alb_arn!r})")
+    key_url = read("OPSGATE_ALB_KEY_URL") or ALB_KEY_URL
+    if "{kid}" not in key_url or not key_url.startswith(("https://", "http://")):
+        problems.append(f"OPSGATE_ALB_KEY_URL: must be an http(s) URL containing {{kid}} (got {key_url!r})")
+    claim = (read("OPSGATE_OIDC_CLAIM") or "sub").lower()
+    if claim not in ("sub", "email"):
+        problems.append(f"OPSGATE_OIDC_CLAIM: must be sub or email (got {claim!r})")
+    ttl = read("OPSGATE_WEB_SESSION_TTL_S") or str(12 * 3600)
+    if not ttl.isdigit() or not 60 <= int(ttl) <= 30 * 86_400:
+        problems.append(f"OPSGATE_WEB_SESSION_TTL_S: must be a whole number from 60 to {30 * 86_400} (got {ttl!r})")
+    if problems:
+        raise ConfigError(problems)
+    session_secret, metrics_token = read("OPSGATE_WEB_SESSION_SECRET"), read("OPSGATE_METRICS_TOKEN")
+    return dict(
+        web_token=SecretStr(token) if token else None,
+        web_token_person=person,
+        web_session_secret=SecretStr(session_secret) if session_secret else None,
+        web_session_ttl_s=int(ttl),
+        alb_arn=alb_arn,
+        alb_key_url=key_url,
+        oidc_claim=claim,
+        metrics_token=SecretStr(metrics_token) if metrics_token else None,
+    )
+
+
+def _intake_settings(read, located) -> dict:
+    """SNS verification, SQS polling and where background work runs (docs/intake.md)."""
+    problems: list[str] = []
+    pattern = read("OPSGATE_SNS_CERT_HOST_PATTERN")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            problems.append(f"OPSGATE_SNS_CERT_HOST_PATTERN: is not a valid regular expression: {err}")
+    ca_file = read("OPSGATE_SNS_CA_FILE")
+    ca_path = located(ca_file) if ca_file else None
+    if ca_path is not None and not ca_path.is_file():
+        problems.append(f"OPSGATE_SNS_CA_FILE: {ca_path} is not a file (a PEM CA bundle)")
+    numbers = {}
+    for name, default, low, high in (("OPSGATE_SNS_MAX_AGE_S", 3600, 60, 86_400), ("OPSGATE_SQS_WAIT_S", 20, 0, 20)):
+        raw = read(name) or str(default)
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            problems.append(f"{name}: must be a whole number from {low} to {high} (got {raw!r})")
+        else:
+            numbers[name] = int(raw)
+    jobs = (read("OPSGATE_SERVE_JOBS") or "1").lower()
+    if jobs not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        problems.append(f"OPSGATE_SERVE_JOBS: must be 1 or 0 (got {jobs!r})")
+    if problems:
+        raise ConfigError(problems)
+    return dict(sns_cert_host_pattern=pattern, sns_ca_file=ca_path, sns_max_age_s=numbers["OPSGATE_SNS_MAX_AGE_S"],
+                sqs_wait_s=numbers["OPSGATE_SQS_WAIT_S"], serve_jobs=jobs in ("1", "true", "yes", "on"))

@@ -39,6 +39,8 @@ class ValidSections:
     items: dict[str, list[Item]] = field(default_factory=dict)
     # Names of all items, valid or not: a reference to a broken item is not also "unknown".
     declared: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The top level with the sections left empty, when its shape is valid (blocks such as `intake`).
+    top: CatalogModel | None = None
 
     def of(self, section: str) -> list[Item]:
         return self.items.get(section, [])
@@ -47,8 +49,11 @@ class ValidSections:
 def validate_shape(data: dict[str, Any], problems: Problems) -> ValidSections:
     # Sections are checked item by item below; the top level sees them as empty lists.
     top = {key: [] if key in SECTIONS and isinstance(value, list) else value for key, value in data.items()}
-    _report(CatalogModel, top, (), problems)
     result = ValidSections()
+    try:
+        result.top = CatalogModel.model_validate(top)
+    except ValidationError as err:
+        _report(CatalogModel, top, (), problems, err)
     for section, model in SECTIONS.items():
         raw = data.get(section)
         items = raw if isinstance(raw, list) else []
@@ -89,7 +94,8 @@ def _declared_names(section: str, items: list[Any], problems: Problems) -> dict[
     return names
 
 
-_SINGULAR = {"environments": "environment", "people": "person id", "roles": "role", "commands": "command"}
+_SINGULAR = {"environments": "environment", "people": "person id", "roles": "role", "commands": "command",
+             "schedules": "schedule"}
 
 
 def _report(

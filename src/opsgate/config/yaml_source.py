@@ -97,16 +97,17 @@ class SourceDocument:
         return 1
 
 
-def read_catalog_file(path: Path) -> str:
-    """The file's text; ConfigError when it cannot be read, is too large or is not UTF-8."""
+def read_catalog_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, why: str = "a catalog is reviewed text") -> str:
+    """The file's text; ConfigError when it cannot be read, is too large or is not UTF-8.
+    `max_bytes` and `why` (it must stay smaller) serve files the catalog names too (runbooks)."""
     source = str(path)
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = handle.read(max_bytes + 1)
     except OSError as err:
         raise file_problem(source, f"cannot be read ({err.strerror or err})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise file_problem(source, f"is larger than {MAX_FILE_BYTES // 1024} KiB; a catalog is reviewed text")
+    if len(raw) > max_bytes:
+        raise file_problem(source, f"is larger than {max_bytes // 1024} KiB; {why}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from opsgate.core.incidents.commands import incident_commands
 from opsgate.domain.catalog import Command, CommandClass, Parameter, ParamType
+from opsgate.domain.schedule import REMINDER_ID_PATTERN
+from opsgate.domain.short_ids import short_id_pattern
 
 _ID = Parameter(name="id", description="a request id such as r-7k2m9qd4", pattern=r"r-[0-9a-z]{8}", max_length=10)
 
@@ -44,7 +47,32 @@ def builtin_commands(environments: tuple[str, ...]) -> dict[str, Command]:
                  Parameter(name="ttl", default="1h", required=False, pattern=r"(\d+[smhd])+|\d+", description="how long, e.g. 30m, 2h"),
                  Parameter(name="reason", max_length=300), permission="lock"),
         _builtin("unlock", "Remove your lock from an environment", env, permission="lock"),
+        _builtin("remind", "Post a reminder to a channel at a time",
+                 Parameter(name="channel", description="a channel id, or `here`", max_length=80),
+                 Parameter(name="at", description='"in 2h", "15:30", "tomorrow 09:00", "fri 09:00" or "2026-03-02 15:00"',
+                           max_length=64),
+                 Parameter(name="text", description="what to say", max_length=1000)),
+        _builtin("remind cancel", "Cancel a reminder you set",
+                 Parameter(name="id", description="a reminder id such as rem-7k2m9qd4", pattern=REMINDER_ID_PATTERN,
+                           max_length=12)),
+        _builtin("reminders", "List waiting reminders (yours, or everyone's with all=true)",
+                 Parameter(name="all", type=ParamType.BOOL, default=False, required=False)),
+        _builtin("ack", "Acknowledge the alerts of a group (g-…) or one alert (a-…)",
+                 Parameter(name="id", description="a group id such as g-7k2m9qd4 or an alert id such as a-3x9pq2mn",
+                           pattern=short_id_pattern("g", "a"), max_length=10), permission="ack"),
+        _builtin("silence", "Silence matching alerts for a while: silence alarm=api-* for=2h reason=\"...\"",
+                 Parameter(name="spec", greedy=True, max_length=1000,
+                           description="matchers (name=value, name=glob-*, name!=value, severity>=high), "
+                                       "for=<duration> and reason=\"...\""), permission="silence"),
+        _builtin("silences", "List the active silences"),
+        _builtin("unsilence", "End a silence",
+                 Parameter(name="id", description="a silence id such as s-4hz8k1qe", pattern=short_id_pattern("s"),
+                           max_length=10), permission="silence"),
+        _builtin("stats", "Show opsgate's numbers for a period: use, refusals, approval and incident times",
+                 Parameter(name="period", default="7d", required=False, pattern=r"(\d+[smhdw])+|\d+", max_length=16,
+                           description="how far back, e.g. 24h, 7d, 30d"), permission="stats"),
     ]
+    commands += incident_commands()
     return {c.name: c for c in commands}
 
 

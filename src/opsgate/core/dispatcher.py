@@ -10,8 +10,11 @@ import secrets
 from datetime import datetime, timedelta
 from collections.abc import Callable
 
-from opsgate.core import info, locks
+from opsgate.core import info, locks, reminders, stats
+from opsgate.core.incidents.rooms import NoRooms
+from opsgate.core.incidents.service import Incidents
 from opsgate.core.lifecycle import Lifecycle
+from opsgate.core.notifications import commands as alert_commands
 from opsgate.core.parser import ParsedLine, parse_line
 from opsgate.core.runtime import Caller, Runtime
 from opsgate.core import render
@@ -21,7 +24,7 @@ from opsgate.domain.inbound import Inbound
 from opsgate.domain.message import Reply
 from opsgate.errors import ParseError, StoreError, UserError
 from opsgate.policy import decide
-from opsgate.ports import Automation, Chat, Clock, Directory, Store
+from opsgate.ports import Automation, Chat, Clock, Directory, IncidentRooms, Store
 
 log = logging.getLogger("opsgate.dispatcher")
 
@@ -32,7 +35,7 @@ Handler = Callable[[ParsedLine, Caller, Inbound], Reply]
 
 class Dispatcher:
     def __init__(self, catalog: Catalog, store: Store, automation: Automation, chat: Chat, clock: Clock,
-                 directory: Directory | None = None) -> None:
+                 directory: Directory | None = None, rooms: IncidentRooms | None = None) -> None:
         self.rt = Runtime(catalog, store, automation, chat, clock, directory)
         self.lifecycle = Lifecycle(self.rt)
         self._next_sweep: datetime | None = None
@@ -49,7 +52,17 @@ class Dispatcher:
             "confirm": lambda p, c, i: lc.confirm(p.params["id"], p.params["text"], c),
             "lock": lambda p, c, i: locks.lock(rt, c, p.params["env"], p.params["ttl"], p.params["reason"]),
             "unlock": lambda p, c, i: locks.unlock(rt, c, p.params["env"]),
+            "remind": lambda p, c, i: reminders.create(rt, c, p.params["channel"], p.params["at"], p.params["text"], i.channel, i.thread),
+            "remind cancel": lambda p, c, i: reminders.cancel(rt, c, p.params["id"]),
+            "reminders": lambda p, c, i: reminders.list_pending(rt, c, p.params["all"]),
+            "ack": lambda p, c, i: alert_commands.ack(rt, c, p.params["id"]),
+            "silence": lambda p, c, i: alert_commands.silence(rt, c, p.params["spec"]),
+            "silences": lambda p, c, i: alert_commands.list_silences(rt, c),
+            "unsilence": lambda p, c, i: alert_commands.unsilence(rt, c, p.params["id"]),
+            "stats": lambda p, c, i: stats.stats_reply(rt, p.params["period"]),
         }
+        self.incidents = Incidents(rt, rooms or NoRooms())
+        self._builtins.update(self.incidents.handlers())
 
     @property
     def catalog(self) -> Catalog:

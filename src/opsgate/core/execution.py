@@ -12,6 +12,7 @@ import logging
 from dataclasses import replace
 
 from opsgate.core import render
+from opsgate.core.incidents.timeline import note_request
 from opsgate.core.records import Records, target_kind
 from opsgate.core.runtime import SYSTEM, Caller
 from opsgate.domain.catalog import Command
@@ -145,11 +146,12 @@ class Execution:
             tx.append_audit(self.records.entry(SYSTEM, "execution." + final.state.value, final, outcome=final.state.value,
                                         error=None if ok else summary, correlation=correlation,
                                         approvers=approvers, target=target_kind(command)), now)
+            note_request(tx, "execution." + final.state.value, final, command, SYSTEM, now, summary)
         progress = "".join(f"\n  {line}" for line in result.progress)
         text = f"{'✅ Succeeded' if ok else '❌ Failed'}: {render.request_line(final, command)}{progress}\n{summary}".rstrip()
         if caller.person_id != final.requester_id:
             self.records.post(final, text)  # the requester learns the outcome of an approved request in the channel
-        return Reply(text, ephemeral=False, request_id=final.id, ok=ok)
+        return Reply(text, ephemeral=False, request_id=final.id, ok=ok, buttons=result.buttons)
 
     def _binding_problem(self, record: RequestRecord, approvals: list[ApprovalRecord]) -> str | None:
         expected = binding_hash(record.command, record.params, record.environment)
@@ -168,5 +170,5 @@ class Execution:
             command=command, params=record.params, person=person, sender=record.requester_id,
             channel=record.channel, is_dm=False, now=now, environment=env,
             lock=tx.active_lock(env.name, now) if env else None,
-            link=record.link, break_glass=record.break_glass_reason,
+            link=record.link, break_glass=record.break_glass_reason, dry_run=record.dry_run,
         )

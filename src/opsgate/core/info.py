@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opsgate.core import render
 from opsgate.core.lifecycle import Lifecycle
-from opsgate.core.parser import parse_line
+from opsgate.core.parser import check_characters, parse_line, resolve_command, strip_prefix
 from opsgate.core.runtime import Caller, Runtime
 from opsgate.domain.catalog import Command
 from opsgate.domain.identity import PERMISSIONS
@@ -28,8 +28,9 @@ def may_run(command: Command, caller: Caller) -> bool:
 
 def help_text(rt: Runtime, caller: Caller, topic: str | None) -> Reply:
     if topic:
-        try:
-            command = parse_line(topic, rt.commands).command
+        try:  # the topic names a command; its parameters need not be there (`help rollback`)
+            check_characters(topic)
+            command, _ = resolve_command(strip_prefix(topic).split()[:2], rt.commands)
         except ParseError as err:
             return Reply(str(err), ok=False)
         return Reply(render.command_help(command, rt.catalog))

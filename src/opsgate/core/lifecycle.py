@@ -13,6 +13,7 @@ from typing import Any
 from opsgate.core import render
 from opsgate.core.parser import ParsedLine
 from opsgate.core.execution import Execution
+from opsgate.core.incidents.timeline import note_request
 from opsgate.core.records import Records
 from opsgate.core.runtime import SYSTEM, Caller, Runtime
 from opsgate.domain.catalog import ApprovalRule, Command
@@ -102,6 +103,7 @@ class Lifecycle:
                 record = replace(record, params=render.shown_params(command, record.params))
             tx.insert_request(record)
             tx.append_audit(self.records.entry(caller, "request.decided", record, decision=decision), now)
+            note_request(tx, "request.decided", record, command, caller, now)  # an incident's room: its timeline
         if decision.refused:
             return Reply(render.refusal(decision), request_id=record.id, ok=False,
                          needs="link" if decision.rule == "link.required" else None)
@@ -196,6 +198,7 @@ class Lifecycle:
                                 approvers=approvers, outcome=updated.state.value),
                     now,
                 )
+                note_request(tx, "approval.granted", updated, self.records.command(updated), caller, now)
         if not check.passed:
             return Reply(f"Cannot approve `{request_id}`: {check.detail}.", ok=False, request_id=request_id)
         if not done:
@@ -221,6 +224,7 @@ class Lifecycle:
                 tx.update_request(updated, expected_state=record.state)
                 tx.append_audit(self.records.entry(caller, "request.denied", updated, reason=reason or None,
                                             outcome="denied", rule="approval.denied"), now)
+                note_request(tx, "request.denied", updated, self.records.command(updated), caller, now, reason)
         if refused:
             return Reply(f"Cannot deny `{request_id}`: {detail}.", ok=False, request_id=request_id)
         self._refused(updated, reason or f"denied by {caller.name}")

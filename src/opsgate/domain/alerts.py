@@ -57,6 +57,8 @@ class Link:
 
 # Attributes every alert has, usable as labels in `group_by`, routing and silences.
 BUILTIN_LABELS = ("source", "kind", "severity", "status", "environment", "account", "region", "resource")
+# Names people use for a label that is stored under another one.
+LABEL_ALIASES = {"alarm": "alarm_name"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ class Alert:
         if name in BUILTIN_LABELS:
             value = getattr(self, name)
             return "" if value is None else str(getattr(value, "value", value))
-        return self.labels.get(name, "")
+        return self.labels.get(name, "") or self.labels.get(LABEL_ALIASES.get(name, ""), "")
 
     @property
     def firing(self) -> bool:
@@ -131,6 +133,22 @@ class DeploymentEvent:
     def failed(self) -> bool:
         return self.result is DeploymentResult.FAILED
 
+    @property
+    def severity(self) -> Severity:
+        """For routing and silences: a failure is high, everything else info."""
+        return Severity.HIGH if self.failed else Severity.INFO
+
+    def label(self, name: str) -> str:
+        """Like `Alert.label`; `status` is the result (succeeded, failed, ...)."""
+        if name == "severity":
+            return self.severity.value
+        if name == "status":
+            return self.result.value
+        if name in BUILTIN_LABELS:
+            value = getattr(self, name)
+            return "" if value is None else str(value)
+        return self.labels.get(name, "")
+
 
 @dataclass(frozen=True, slots=True)
 class GenericEvent:
@@ -152,3 +170,4 @@ class GenericEvent:
 
 
 Notification = Alert | DeploymentEvent | GenericEvent
+

@@ -12,6 +12,11 @@ from typing import Any
 
 from opsgate.domain.freeze import FreezeWindow
 from opsgate.domain.identity import Person
+from opsgate.domain.incident import IncidentSettings
+from opsgate.domain.intake import Intake
+from opsgate.domain.notification_rules import NotificationRules
+from opsgate.domain.runbook import Runbook
+from opsgate.domain.schedule import Schedule
 
 
 class CommandClass(str, Enum):
@@ -268,6 +273,12 @@ class Catalog:
     roles: dict[str, Role]
     commands: dict[str, Command]
     source: str = "<memory>"
+    intake: Intake = field(default_factory=Intake)  # where events come in from (SNS, SQS, webhooks)
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)  # rooms, severities, responders
+    notifications: NotificationRules = field(default_factory=NotificationRules)  # routes, grouping, mentions
+    timezone: str = "UTC"  # the team's zone: reminders' times of day, schedules without their own
+    runbooks: tuple[Runbook, ...] = ()  # searched by `runbook-search` actions
+    schedules: tuple[Schedule, ...] = ()  # read commands on a cron schedule
 
     def __post_init__(self) -> None:
         index: dict[tuple[str, str], str] = {}

@@ -34,4 +34,8 @@ PERMISSIONS = {
     "lock": "lock and unlock environments",
     "unlock-any": "remove another person's lock",
     "audit": "read the audit log in chat",
+    "incident-manage": "update, assign roles in and resolve any incident, without holding one of its roles",
+    "ack": "acknowledge alerts (the Ack button, `ack`)",
+    "silence": "silence alerts for a while, and end silences (`silence`, `unsilence`)",
+    "stats": "read opsgate's numbers: command use, refusals, approval and incident times (`stats`)",
 }

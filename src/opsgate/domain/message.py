@@ -24,6 +24,14 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """Someone a message notifies: a person or a user group, by the platform's immutable id."""
+
+    id: str  # Slack: U…/W… for a person, S… for a user group
+    group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     text: str
     channel: str
@@ -32,6 +40,16 @@ class Message:
     buttons: tuple[Button, ...] = ()
     request_id: str | None = None  # messages about one request are updated in place
     links: tuple[Link, ...] = ()  # e.g. the AWS console page of the execution
+    # Messages about one subject other than a request ("alert-group/g-…", "deployment/d-…") are
+    # updated in place too; the chat adapter links the subject's page.
+    subject: str | None = None
+    reply_to: str | None = None  # a subject: posted in the thread of that subject's message
+    mentions: tuple[Mention, ...] = ()  # notified by this message (shown before the text)
+
+    @property
+    def updates(self) -> str | None:
+        """The key of the message this one creates or updates in place, if any."""
+        return self.request_id or self.subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +64,4 @@ class Reply:
     needs: Need | None = None  # "confirm": type confirm_text; "link": run the line again with --link
     confirm_text: str | None = None
     repeat: bool = False  # a repeated delivery (same idempotency key): the first one answers
+    quiet: bool = False  # answers nobody's question (a 📌 outside incident rooms): chat adapters may send nothing

@@ -222,9 +222,10 @@ def _decision(inp: PolicyInput, kind: DecisionKind, rule: str, reason: str, **ex
 
 
 def execution_guard(inp: PolicyInput, *, break_glass_granted: bool) -> Decision:
-    """Re-check just before running an approved request: a freeze or lock may have started."""
+    """Re-check just before running an approved request: a freeze or lock may have started. As in
+    `decide`, freezes and locks hold back changes only: reads and dry runs still run."""
     try:
-        if not break_glass_granted:
+        if not break_glass_granted and inp.command.command_class.mutating and not inp.dry_run:
             _check_freeze_and_lock(inp)
         _check_access(inp)
     except _Decided as stop:

@@ -6,23 +6,29 @@ would: it assumes each account's admin role, creates the opsgate roles the catal
 builds the same resources in dev, staging and prod. Long-running things are left where a demo
 wants them: the `web-release` pipeline waits at its prod approval, the `web` service runs `web:2`
 with `web:1` to roll back to, CodeDeploy has two successful releases, some alarms are in ALARM.
+Releases have a history spread over the last days (who started each pipeline execution, which
+were approved or rejected), and each account has a monthly cost budget.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from opsgate.sandbox.moto_extensions.ce import set_forecast
+from opsgate.sandbox.moto_extensions.codedeploy import backdate_deployments
+from opsgate.sandbox.moto_extensions.codepipeline import backdate_executions
+from opsgate.sandbox.moto_extensions.ecs import backdate_rollout
 
 REGION = "eu-west-1"
 
@@ -64,7 +70,15 @@ SSM_STEPS = ("DrainConnections", "RestartTasks", "VerifyHealth")
 PIPELINE, PIPELINE_ENVIRONMENT = "web-release", "prod"
 APPROVAL_STAGE, APPROVAL_ACTION = "Approve", "ProdApproval"
 PIPELINE_STAGES = ("Source", "Build", APPROVAL_STAGE, "Deploy")
+# The pipeline's past executions (source key, who started it, days ago, the approval's answer); the
+# newest, CURRENT_RELEASE, waits at the prod approval now. Other accounts' pipelines have no
+# approval: their one execution ran through.
+RELEASE_HISTORY = (("web/web-1.0.0.zip", "alice", 6, "Approved"), ("web/web-1.1.0.zip", "bob", 4, "Approved"),
+                   ("web/web-1.2.0.zip", "alice", 2, "Rejected"))
+CURRENT_RELEASE = ("web/web-1.3.0.zip", "alice")
+RELEASE_DAYS_AGO = (6, 4)  # when RELEASES were deployed (CodeDeploy) and web:2 rolled out (4 days ago)
 MONTH_TO_DATE_USD = {"dev": "412.37", "staging": "1288.90", "prod": "9731.15"}
+BUDGET_USD = {"dev": "600.00", "staging": "1500.00", "prod": "11000.00"}  # monthly cost budgets
 COST_BY_SERVICE = {"Amazon Elastic Container Service": 0.46, "Amazon Relational Database Service": 0.31,
                    "Amazon CloudWatch": 0.08, "AWS Lambda": 0.05, "Other": 0.10}  # shares of the total
 
@@ -117,11 +131,14 @@ def seed_account(client: Client, account: Account) -> None:
     queue_url, topic_arn = seed_approval_queue(client)
     seed_state_machine(client, account, queue_url)
     seed_alarms(client, account)
-    seed_ecs(client)
+    seed_ecs(client, account)
     seed_codedeploy(client, account)
     seed_ssm_document(client)
     if account.environment == PIPELINE_ENVIRONMENT:
         seed_pipeline(client, account, topic_arn)
+    else:
+        seed_pipeline(client, account, None)
+    seed_budget(client, account)
 
 
 class _AccountClients:
@@ -232,7 +249,14 @@ def seed_alarms(client: Client, account: Account) -> None:
             cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
 
 
-def seed_ecs(client: Client) -> None:
+def days_ago(days: int, minutes: int = 0) -> datetime:
+    """10:00 UTC `days` days ago, plus `minutes`: when the sandbox's history happened."""
+    today = datetime.now(timezone.utc).replace(hour=10, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=days) + timedelta(minutes=minutes)
+
+
+def seed_ecs(client: Client, account: Account | None = None) -> None:
+    """`account`: also date the service's roll-out back to RELEASE_DAYS_AGO[-1] (in-process sandbox)."""
     ecs = client("ecs")
     ecs.create_cluster(clusterName=ECS_CLUSTER)
     for revision in range(1, TASK_REVISIONS + 1):
@@ -242,6 +266,9 @@ def seed_ecs(client: Client) -> None:
                        desiredCount=2)
     _settle(lambda: ecs.describe_services(cluster=ECS_CLUSTER, services=[ECS_SERVICE])["services"][0]
             ["deployments"][0]["rolloutState"] == "COMPLETED")
+    if account is not None:
+        backdate_rollout(ECS_CLUSTER, ECS_SERVICE, days_ago(RELEASE_DAYS_AGO[-1], 20),
+                         days_ago(RELEASE_DAYS_AGO[-1], 27), account_id=account.account_id, region=REGION)
 
 
 def seed_codedeploy(client: Client, account: Account) -> None:
@@ -251,12 +278,15 @@ def seed_codedeploy(client: Client, account: Account) -> None:
         applicationName=CODEDEPLOY_APPLICATION, deploymentGroupName=account.environment,
         serviceRoleArn=_role_arn(account, "sandbox-codedeploy"),
         autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
-    for release in RELEASES:
+    deployed = {}
+    for release, days in zip(RELEASES, RELEASE_DAYS_AGO):
         deployment_id = codedeploy.create_deployment(
             applicationName=CODEDEPLOY_APPLICATION, deploymentGroupName=account.environment,
             revision=release_revision(release), description=f"release {release}")["deploymentId"]
         _settle(lambda: codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
                 == "Succeeded")
+        deployed[deployment_id] = (days_ago(days, 15), days_ago(days, 21))
+    backdate_deployments(deployed, account_id=account.account_id, region=REGION)
 
 
 def release_revision(release: str) -> dict[str, Any]:
@@ -275,7 +305,8 @@ def seed_ssm_document(client: Client) -> None:
                                    DocumentFormat="JSON")
 
 
-def seed_pipeline(client: Client, account: Account, topic_arn: str) -> None:
+def _pipeline_stages(account: Account, topic_arn: str | None) -> list[dict[str, Any]]:
+    """Source, Build, (with a topic: the prod approval,) Deploy."""
     def action(name: str, category: str, provider: str, owner: str = "AWS", **configuration: str) -> dict[str, Any]:
         kind = {"category": category, "owner": owner, "provider": provider, "version": "1"}
         return {"name": name, "actionTypeId": kind, "configuration": configuration}
@@ -283,18 +314,98 @@ def seed_pipeline(client: Client, account: Account, topic_arn: str) -> None:
     stages = {
         "Source": action("Source", "Source", "S3", S3Bucket=RELEASE_BUCKET, S3ObjectKey="web/latest.zip"),
         "Build": action("Build", "Build", "CodeBuild", ProjectName="web-build"),
-        APPROVAL_STAGE: action(APPROVAL_ACTION, "Approval", "Manual", NotificationArn=topic_arn,
+        APPROVAL_STAGE: action(APPROVAL_ACTION, "Approval", "Manual", NotificationArn=topic_arn or "",
                                CustomData="Release web to prod?"),
         "Deploy": action("Deploy", "Deploy", "CodeDeploy", ApplicationName=CODEDEPLOY_APPLICATION,
                          DeploymentGroupName=account.environment),
     }
-    pipeline = client("codepipeline")
-    pipeline.create_pipeline(pipeline={
+    names = PIPELINE_STAGES if topic_arn else tuple(n for n in PIPELINE_STAGES if n != APPROVAL_STAGE)
+    return [{"name": name, "actions": [stages[name]]} for name in names]
+
+
+def seed_pipeline(client: Client, account: Account, topic_arn: str | None) -> None:
+    """The `web-release` pipeline. With the approval topic (prod): its history (RELEASE_HISTORY,
+    each approved or rejected), then CURRENT_RELEASE waiting at the approval. Without: one
+    execution that ran through, four days ago."""
+    client("codepipeline").create_pipeline(pipeline={
         "name": PIPELINE, "roleArn": _role_arn(account, "sandbox-codepipeline"),
-        "artifactStore": {"type": "S3", "location": RELEASE_BUCKET},
-        "stages": [{"name": name, "actions": [stages[name]]} for name in PIPELINE_STAGES],
+        "artifactStore": {"type": "S3", "location": RELEASE_BUCKET}, "stages": _pipeline_stages(account, topic_arn),
     })
-    pipeline.start_pipeline_execution(name=PIPELINE)
+    if topic_arn is None:
+        execution_id = _start_release(client, account, "bob", f"web/{RELEASES[-1]}")
+        backdate_executions(PIPELINE, {execution_id: (days_ago(4), days_ago(4, 22))}, account_id=account.account_id,
+                            region=REGION)
+        return
+    times = {}
+    for key, person, days, answer in RELEASE_HISTORY:
+        execution_id = _start_release(client, account, person, key)
+        _answer_approval(client("codepipeline"), answer)
+        times[execution_id] = (days_ago(days), days_ago(days, 25 if answer == "Approved" else 90))
+    backdate_executions(PIPELINE, times, account_id=account.account_id, region=REGION)
+    _forget_answered_approvals(client)
+    key, person = CURRENT_RELEASE
+    execution_id = _start_release(client, account, person, key)
+    backdate_executions(PIPELINE, {execution_id: (_minutes_ago(40), _minutes_ago(38))},
+                        account_id=account.account_id, region=REGION)
+
+
+def _start_release(client: Client, account: Account, person: str, source_key: str) -> str:
+    """Start the pipeline as `person` (a session of the account's admin role named after them, so
+    the execution's trigger names them) from this source object."""
+    creds = client("sts").assume_role(RoleArn=_role_arn(account, ADMIN_ROLE), RoleSessionName=person)["Credentials"]
+    own = client("codepipeline")
+    pipeline = _people_session().client(
+        "codepipeline", endpoint_url=own.meta.endpoint_url, region_name=own.meta.region_name,
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+    revision = {"actionName": "Source", "revisionType": "S3_OBJECT_KEY", "revisionValue": source_key}
+    return pipeline.start_pipeline_execution(name=PIPELINE, sourceRevisions=[revision])["pipelineExecutionId"]
+
+
+@functools.cache
+def _people_session() -> boto3.session.Session:
+    """One session for the clients that act as people: the service model is loaded once."""
+    return boto3.session.Session()
+
+
+def _answer_approval(codepipeline: Any, answer: str) -> None:
+    stages = codepipeline.get_pipeline_state(name=PIPELINE)["stageStates"]
+    waiting = next(s for s in stages if s["stageName"] == APPROVAL_STAGE)["actionStates"][0]["latestExecution"]
+    summary = "release checks passed" if answer == "Approved" else "smoke tests failed in staging"
+    codepipeline.put_approval_result(pipelineName=PIPELINE, stageName=APPROVAL_STAGE, actionName=APPROVAL_ACTION,
+                                     result={"status": answer, "summary": summary}, token=waiting["token"])
+
+
+def _forget_answered_approvals(client: Client) -> None:
+    """The history's approval notifications were answered already: take them off the queue, so
+    opsgate asks only for the approval that waits now."""
+    sqs = client("sqs")
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=APPROVAL_QUEUE)["QueueUrl"])
+
+
+def _minutes_ago(minutes: int) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+
+
+def seed_budget(client: Client, account: Account) -> None:
+    """A monthly cost budget whose figures match the account's Cost Explorer numbers."""
+    spent = MONTH_TO_DATE_USD[account.environment]
+    client("budgets").create_budget(AccountId=account.account_id, Budget={
+        "BudgetName": budget_name(account), "BudgetType": "COST", "TimeUnit": "MONTHLY",
+        "BudgetLimit": {"Amount": BUDGET_USD[account.environment], "Unit": "USD"},
+        "CalculatedSpend": {"ActualSpend": {"Amount": spent, "Unit": "USD"},
+                            "ForecastedSpend": {"Amount": month_end_forecast(spent, date.today()), "Unit": "USD"}},
+    })
+
+
+def budget_name(account: Account) -> str:
+    return f"{account.environment}-monthly"
+
+
+def month_end_forecast(spent: str, today: date) -> str:
+    """The spend so far, carried on at the same daily rate to the end of the month."""
+    days_in_month = ((today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+    return f"{float(spent) / today.day * days_in_month:.2f}"
 
 
 def _queue_costs(endpoint_url: str | None, account: Account) -> None:
@@ -314,8 +425,8 @@ def _queue_costs(endpoint_url: str | None, account: Account) -> None:
         "DimensionValueAttributes": [],
     }
     body = {"account_id": account.account_id, "results": [result]}
-    days_in_month = ((today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
-    set_forecast(account.account_id, f"{total / today.day * (days_in_month - today.day):.2f}")
+    rest_of_month = float(month_end_forecast(MONTH_TO_DATE_USD[account.environment], today)) - total
+    set_forecast(account.account_id, f"{rest_of_month:.2f}")
     if endpoint_url is None:
         from moto.moto_api._internal.models import moto_api_backend
 

@@ -32,6 +32,7 @@ class WebParts:
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()  # in this order
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     routes: list[Route] = field(default_factory=list)  # later: pages, intake, /metrics
+    body_limits: dict[str, int | None] = field(default_factory=dict)  # path prefix -> its max_body_bytes (None: its own)
 
 
 def create_app(parts: WebParts) -> Starlette:
@@ -61,4 +62,4 @@ def create_app(parts: WebParts) -> Starlette:
     if parts.slack is not None:
         routes.append(Route("/slack/events", parts.slack, methods=["POST"]))
     return Starlette(routes=routes + list(parts.routes), lifespan=lifespan,
-                     middleware=[Middleware(BodyLimit, max_bytes=parts.max_body_bytes)])
+                     middleware=[Middleware(BodyLimit, max_bytes=parts.max_body_bytes, path_limits=parts.body_limits)])

@@ -94,7 +94,7 @@ def test_periods_on_the_last_day_skip_the_forecast_even_across_a_year():
 
 def test_validate_reports_each_problem():
     assert CostTarget().validate({"group_by": "region", "top": 0, "currency": "EUR"}) == [
-        "currency: unknown key; the cost action accepts kind, group_by, top",
+        "currency: unknown key; the cost action accepts kind, group_by, top, budget",
         "group_by: must be service or none (got 'region')",
         "top: must be a whole number from 1 to 20"]
     assert CostTarget().validate({"group_by": "none", "top": "{n}"}) == []

@@ -81,3 +81,25 @@ def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
         thread.join(timeout=60)
         assert not thread.is_alive(), "a worker thread hung"
     return results
+
+
+def claims_meanwhile(store: SqlStore, claim: Callable[[Any], list[Any]]) -> tuple[list[Any], list[Any]]:
+    """(what a claim got in a transaction held open, what the same claim got meanwhile in another):
+    PostgreSQL's SKIP LOCKED lets the second go past the first's rows without waiting."""
+    holding, release = threading.Event(), threading.Event()
+    held: list[list[Any]] = []
+
+    def slow_claim() -> None:
+        with store.transaction() as tx:
+            held.append(claim(tx))
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=slow_claim)
+    thread.start()
+    assert holding.wait(30)
+    with store.transaction() as tx:
+        other = claim(tx)  # does not wait for the open transaction
+    release.set()
+    thread.join(30)
+    return held[0], other

@@ -15,7 +15,9 @@ from opsgate.adapters.store.migrate import MIGRATIONS_DIR, alembic_config
 from opsgate.adapters.store.schema import metadata
 from opsgate.errors import StoreError
 
-TABLES = {"requests", "approvals", "audit_log", "audit_head", "locks", "inbound", "outbox", "message_refs"}
+TABLES = {"requests", "approvals", "audit_log", "audit_head", "locks", "inbound", "outbox", "message_refs", "events", "leases", "check_states", "reminders",
+          "alert_groups", "group_alerts", "alert_acks", "silences", "deployments", "notification_counters",
+          "incidents", "incident_roles", "incident_timeline"}
 HEAD = "0006"
 
 

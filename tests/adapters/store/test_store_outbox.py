@@ -3,10 +3,9 @@ giving up, and two replicas claiming at once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
-from store_samples import T0, run_together
+from store_samples import T0, claims_meanwhile, run_together
 
 from opsgate.ports import MessageRef, OutboxItem
 from test_store_migrations import HEAD as HEAD_REVISION
@@ -112,24 +111,8 @@ def test_replicas_claiming_at_once_never_get_the_same_item(store):
 def test_a_postgres_replica_skips_rows_another_is_claiming(postgres_store):
     add(postgres_store, "r-1", 1)
     add(postgres_store, "r-2", 2)
-    holding = threading.Event()
-    release = threading.Event()
-
-    def slow_claim() -> list[OutboxItem]:
-        with postgres_store.transaction() as tx:
-            items = tx.outbox_due("slack", T0, limit=1, lease_s=LEASE_S)
-            holding.set()
-            release.wait(30)
-            return items
-
-    result: list[list[OutboxItem]] = []
-    thread = threading.Thread(target=lambda: result.append(slow_claim()))
-    thread.start()
-    assert holding.wait(30)
-    other = claim(postgres_store)  # does not wait for the open transaction: skips its locked row
-    release.set()
-    thread.join(30)
-    assert numbers(result[0]) == [1] and numbers(other) == [2]
+    held, other = claims_meanwhile(postgres_store, lambda tx: tx.outbox_due("slack", T0, limit=1, lease_s=LEASE_S))
+    assert numbers(held) == [1] and numbers(other) == [2]
 
 
 def test_a_message_ref_is_stored_and_moved(store):

@@ -250,3 +250,10 @@ def test_exhaustive_timeline_chat_calls_stay_within_two_per_group_interval(clock
 def test_rules_that_cannot_work_are_refused(kwargs, problem):
     with pytest.raises(ValueError, match=problem):
         GroupingRule(**kwargs)
+
+
+def test_an_older_state_delivered_after_a_newer_one_is_ignored(grouper, clock):
+    grouper.add(alert("a"), clock.now())
+    grouper.add(replace(resolved("a"), occurred_at=T0 + timedelta(seconds=5)), clock.advance(5))
+    grouper.add(alert("a"), clock.advance(1))  # the ALARM of T0 again, arriving late
+    assert grouper.due(_at(clock, 30)) == []  # fired and resolved during group_wait: nothing to show

@@ -1,13 +1,18 @@
 """The `cost` target (read): month-to-date spend, the month-end forecast and the top services.
 
 ```yaml
-action: {kind: cost, group_by: service, top: 5}
+action: {kind: cost, group_by: service, top: 5, budget: "{env}-monthly"}
 ```
 Cost Explorer is a global service answered from us-east-1, whatever the environment's region.
 Periods are whole days with an exclusive end: month to date is [1st, today). On the 1st there is
 nothing of the new month yet, so the figures are last month's, complete. The forecast is the rest
 of the month [today, 1st of next month) added to the spend so far; a missing forecast (too little
 history, or no access) never fails the command: the spend is still worth showing.
+
+`budget` names an AWS Budgets budget of the environment's account (DescribeBudget, which IAM can
+grant on that one budget): its limit, and what the budget itself counts as spent and forecast
+(with its own filters and period), with the share of the limit each is. A budget that is missing
+or unreadable is said so; the spend still shows.
 """
 
 from __future__ import annotations
@@ -21,14 +26,23 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from opsgate.adapters.aws.chat_text import money
+from opsgate.adapters.aws.names import wildcard_placeholders
 from opsgate.adapters.aws.one_shot import OneShot
-from opsgate.adapters.aws.settings_check import choice, ensure_valid, number_problems, unknown_keys, whole_number
+from opsgate.adapters.aws.settings_check import (
+    choice,
+    ensure_valid,
+    number_problems,
+    optional_text,
+    unknown_keys,
+    whole_number,
+)
 from opsgate.adapters.aws.target import Clients, Permission
 from opsgate.domain.catalog import Environment
 from opsgate.ports import PlannedCall, RunContext, RunResult
 
 CE_REGION = "us-east-1"
-SETTINGS = ("group_by", "top")
+BUDGETS_REGION = "us-east-1"  # Budgets is global too
+SETTINGS = ("group_by", "top", "budget")
 GROUPINGS = ("service", "none")
 DEFAULT_TOP = 5
 MAX_TOP = 20
@@ -69,6 +83,35 @@ def forecast_request(span: tuple[date, date]) -> dict[str, Any]:
     return {"TimePeriod": _time_period(span), "Metric": "UNBLENDED_COST", "Granularity": "MONTHLY"}
 
 
+def budget_arn(account: str, name: str) -> str:
+    return f"arn:aws:budgets::{account}:budget/{name}"
+
+
+def budget_line(budget: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """`Budget prod-monthly (monthly): $9,731.15 of $12,000.00 (81%); forecast $13,100.00 (109%), over budget`."""
+    limit = budget.get("BudgetLimit") or {}
+    spend = budget.get("CalculatedSpend") or {}
+    unit = limit.get("Unit", "USD")
+    cap = Decimal(limit.get("Amount", "0"))
+    actual = Decimal((spend.get("ActualSpend") or {}).get("Amount", "0"))
+    forecast = (spend.get("ForecastedSpend") or {}).get("Amount")
+    period = str(budget.get("TimeUnit", "")).lower()
+    line = f"Budget {budget['BudgetName']}" + (f" ({period})" if period else "") + f": {money(actual, unit)}"
+    if not cap:
+        return line + " spent (no limit set)", {"name": budget["BudgetName"], "actual": str(actual)}
+    line += f" of {money(cap, unit)} ({actual / cap:.0%})"
+    output = {"name": budget["BudgetName"], "limit": str(cap), "actual": str(actual)}
+    if forecast is not None:
+        expected = Decimal(forecast)
+        line += f"; forecast {money(expected, unit)} ({expected / cap:.0%})"
+        output["forecast"] = str(expected)
+        if expected > cap:
+            line += ", over budget"
+    if actual > cap:
+        line += " — already over budget"
+    return line, output
+
+
 def spend(pages: list[dict[str, Any]]) -> tuple[Decimal, str, dict[str, Decimal]]:
     """(total, unit, amount per service) from GetCostAndUsage pages (grouped or not)."""
     total, unit, services = Decimal(0), "USD", {}
@@ -96,11 +139,16 @@ class CostTarget(OneShot):
         problems = unknown_keys(self.kind, settings, SETTINGS)
         problems += choice(settings, "group_by", GROUPINGS)
         problems += number_problems(settings, "top", minimum=1, maximum=MAX_TOP)
+        problems += optional_text(settings, "budget", "the name of an AWS Budgets budget")
         return problems
 
     def permissions(self, settings: dict[str, Any], environment: Environment) -> list[Permission]:
         # Cost Explorer's GetCostAndUsage and GetCostForecast take no resource: IAM accepts only `*`.
-        return [Permission("ce:GetCostAndUsage", "*"), Permission("ce:GetCostForecast", "*")]
+        needed = [Permission("ce:GetCostAndUsage", "*"), Permission("ce:GetCostForecast", "*")]
+        if settings.get("budget"):  # DescribeBudget is granted as budgets:ViewBudget on the budget
+            name = wildcard_placeholders(str(settings["budget"]))
+            needed.append(Permission("budgets:ViewBudget", budget_arn(environment.account, name)))
+        return needed
 
     def plan(self, settings: dict[str, Any], environment: Environment, ctx: RunContext) -> list[PlannedCall]:
         ensure_valid(self.kind, self.validate(settings))
@@ -108,6 +156,10 @@ class CostTarget(OneShot):
         calls = [PlannedCall(api="ce:GetCostAndUsage", target="*", parameters=usage_request(settings, when.spent))]
         if when.forecast:
             calls.append(PlannedCall(api="ce:GetCostForecast", target="*", parameters=forecast_request(when.forecast)))
+        if settings.get("budget"):
+            calls.append(PlannedCall(api="budgets:DescribeBudget",
+                                     target=budget_arn(environment.account, settings["budget"]),
+                                     parameters={"AccountId": environment.account, "BudgetName": settings["budget"]}))
         return calls
 
     def run(self, clients: Clients, settings: dict[str, Any], ctx: RunContext) -> RunResult:
@@ -131,7 +183,24 @@ class CostTarget(OneShot):
         if ranked:
             summary += " — top services: " + ", ".join(f"{name} {money(amount, unit)}" for name, amount in ranked)
             output["services"] = [{"service": name, "amount": str(amount)} for name, amount in ranked]
+        if settings.get("budget"):
+            line, budget = self._budget(clients, settings["budget"])
+            summary += "\n" + line
+            if budget:
+                output["budget"] = budget
         return RunResult(ok=True, summary=summary, output=output)
+
+    @staticmethod
+    def _budget(clients: Clients, name: str) -> tuple[str, dict[str, str]]:
+        """(the budget's line, its figures); a missing or unreadable budget is a line saying so."""
+        budgets = clients.client("budgets", region=BUDGETS_REGION)
+        try:
+            answer = budgets.describe_budget(AccountId=clients.environment.account, BudgetName=name)
+        except budgets.exceptions.NotFoundException:
+            return f"Budget {name}: not found in account {clients.environment.account}", {}
+        except ClientError as err:  # the spend is still worth showing; say why the budget is not
+            return f"Budget {name}: not available ({err.response.get('Error', {}).get('Code', 'error')})", {}
+        return budget_line(answer["Budget"])
 
     @staticmethod
     def _usage_pages(ce: Any, request: dict[str, Any]) -> list[dict[str, Any]]:

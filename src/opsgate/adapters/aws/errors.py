@@ -19,6 +19,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from opsgate import metrics
 from opsgate.errors import AutomationError
 
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
@@ -30,6 +31,19 @@ BAD_CREDENTIALS = {"InvalidClientTokenId", "UnrecognizedClientException", "Signa
                    "RequestExpired"}
 THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
              "ThrottledException", "SlowDown", "ProvisionedThroughputExceededException"}
+
+
+def _kind(code: str, status: int) -> str:
+    """The metric kind of a ClientError (a fixed set: codes are not labels)."""
+    if code in BAD_CREDENTIALS:
+        return "credentials"
+    if code in ACCESS_DENIED or status == 403:
+        return "access_denied"
+    if code in THROTTLED or status == 429:
+        return "throttled"
+    if "NotFound" in code or "DoesNotExist" in code or code in {"NoSuchEntity", "DocumentNotFound"}:
+        return "not_found"
+    return "server" if status >= 500 else "refused"
 
 
 def _operation(err: ClientError) -> str:
@@ -53,6 +67,7 @@ def map_boto_errors(*, service: str = "", role_arn: str | None = None, resource:
         action = f"{service}:{_operation(err)}" if service else _operation(err)
         on = f" on {resource}" if resource else ""
         correlation = {"aws_request_id": request_id} if request_id else {}
+        metrics.AWS_ERRORS.labels(service or "aws", _kind(code, status)).inc()
         if code in BAD_CREDENTIALS:
             who = f"the session for role {role_arn}" if role_arn else "opsgate's credentials"
             raise AutomationError(f"AWS did not accept {who} for {action}{on}: {message or code}. "
@@ -79,14 +94,19 @@ def map_boto_errors(*, service: str = "", role_arn: str | None = None, resource:
                                   correlation=correlation) from None
         raise AutomationError(f"AWS refused {action}{on}: {code}: {message}".rstrip(": "), correlation=correlation) from None
     except (ConnectTimeoutError, ReadTimeoutError) as err:
+        metrics.AWS_ERRORS.labels(service or "aws", "timeout").inc()
         raise AutomationError(f"AWS did not answer in time ({service or 'call'}{' on ' + resource if resource else ''}): "
                               f"{type(err).__name__}.") from None
     except EndpointConnectionError as err:
+        metrics.AWS_ERRORS.labels(service or "aws", "unreachable").inc()
         raise AutomationError(f"Could not reach AWS at {err.kwargs.get('endpoint_url', 'the endpoint')}.") from None
     except NoCredentialsError:
+        metrics.AWS_ERRORS.labels(service or "aws", "credentials").inc()
         raise AutomationError("No AWS credentials: set a role_arn for the environment or give opsgate "
                               "credentials through the default chain (environment, profile, instance role).") from None
     except ParamValidationError as err:
+        metrics.AWS_ERRORS.labels(service or "aws", "invalid").inc()
         raise AutomationError(f"The call's parameters are invalid: {err}") from None
     except BotoCoreError as err:
+        metrics.AWS_ERRORS.labels(service or "aws", "other").inc()
         raise AutomationError(f"AWS call failed: {type(err).__name__}: {err}") from None

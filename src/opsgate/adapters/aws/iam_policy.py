@@ -17,12 +17,13 @@ from typing import Any
 from opsgate.adapters.aws.target import Permission, Target, arn
 from opsgate.core.automation import SUMMARY, summary_parts
 from opsgate.domain.catalog import Command, Environment, ParamType
+from opsgate.domain.intake import IntakeQueue
 from opsgate.domain.templates import fill
 
 POLICY_VERSION = "2012-10-17"
 # Where an API's signing name or operation differs from its IAM action name.
 IAM_SERVICE = {"monitoring": "cloudwatch"}
-IAM_OPERATION = {("lambda", "Invoke"): "InvokeFunction"}
+IAM_OPERATION = {("lambda", "Invoke"): "InvokeFunction", ("budgets", "DescribeBudget"): "ViewBudget"}
 
 
 def iam_action(signing_name: str, operation: str) -> str:
@@ -69,6 +70,33 @@ def queue_permissions(environment: Environment) -> list[Permission]:
     """What reading the environment's approval queue needs (opsgate's background job)."""
     queue = arn(environment, "sqs", environment.approval_queue or "")
     return [Permission(f"sqs:{action}", queue) for action in ("GetQueueUrl", "ReceiveMessage", "DeleteMessage")]
+
+
+def intake_queue_permissions(environment: Environment, queues: Iterable[IntakeQueue]) -> list[Permission]:
+    """What reading the catalog's intake queues with this environment's role needs (`opsgate
+    worker`); DeleteMessageBatch is authorised as sqs:DeleteMessage."""
+    needed = []
+    for queue in queues:
+        if queue.environment == environment.name:
+            resource = (f"arn:aws:sqs:{queue.region or environment.region}:{queue.account or environment.account}:"
+                        f"{queue.name}")
+            needed += [Permission(f"sqs:{action}", resource) for action in ("GetQueueUrl", "ReceiveMessage", "DeleteMessage")]
+    return needed
+
+
+def alert_context_permissions(environment: Environment, log_groups: Iterable[str] = ()) -> list[Permission]:
+    """What the chart and log lines next to an alarm's message need (adapters/aws/alert_context.py):
+    reading the alarm and drawing its metric (neither API has resource-level permissions), and
+    Logs Insights queries on the configured log groups (StartQuery is checked on the log group;
+    results and stopping are not resource-scoped)."""
+    needed = [Permission("cloudwatch:DescribeAlarms", "*"), Permission("cloudwatch:GetMetricWidgetImage", "*")]
+    groups = sorted(set(log_groups))
+    for group in groups:
+        log_group = arn(environment, "logs", f"log-group:{group}")
+        needed += [Permission("logs:StartQuery", log_group), Permission("logs:StartQuery", f"{log_group}:*")]
+    if groups:
+        needed += [Permission("logs:GetQueryResults", "*"), Permission("logs:StopQuery", "*")]
+    return needed
 
 
 def policy_for(environment: Environment, actions: Iterable[Permission]) -> dict[str, Any]:

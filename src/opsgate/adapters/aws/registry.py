@@ -6,6 +6,7 @@ from opsgate.adapters.aws.alarms_target import AlarmsTarget
 from opsgate.adapters.aws.codedeploy_target import CodeDeployTarget
 from opsgate.adapters.aws.codepipeline_target import CodePipelineTarget
 from opsgate.adapters.aws.cost_target import CostTarget
+from opsgate.adapters.aws.deployments_target import DeploymentsTarget
 from opsgate.adapters.aws.ecs_target import EcsTarget
 from opsgate.adapters.aws.lambda_target import LambdaTarget
 from opsgate.adapters.aws.ssm_target import SsmAutomationTarget
@@ -19,4 +20,4 @@ INTERNAL_KINDS = frozenset({TaskTokenTarget.kind})
 
 def all_targets() -> list[Target]:
     return [LambdaTarget(), StepFunctionsTarget(), SsmAutomationTarget(), CodeDeployTarget(), EcsTarget(),
-            CodePipelineTarget(), AlarmsTarget(), CostTarget(), TaskTokenTarget()]
+            CodePipelineTarget(), AlarmsTarget(), CostTarget(), DeploymentsTarget(), TaskTokenTarget()]

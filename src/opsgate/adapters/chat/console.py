@@ -9,9 +9,12 @@ from typing import TextIO
 
 from rich.console import Console
 
+from opsgate.core.alert_context import context_text
 from opsgate.domain.identity import Actor
 from opsgate.domain.inbound import Inbound
-from opsgate.domain.message import Message, Reply
+from opsgate.domain.message import Button, Message, Reply
+from opsgate.domain.pages import PageLinks
+from opsgate.ports import AlertAttachments
 
 CHANNEL = "console"
 PLATFORM = "console"
@@ -20,18 +23,43 @@ PLATFORM = "console"
 class ConsoleChat:
     """The Chat port for the console: notifications are printed as they are posted."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, pages: PageLinks | None = None) -> None:
         self.console = console
+        self.pages = pages or PageLinks()  # set once the demo's web server has its URL
 
     def post(self, message: Message) -> None:
         self.console.print(f"[{message.channel}] {message.text}", markup=False, highlight=False, style="cyan")
-        if message.buttons:
-            buttons = "  ".join(f"[{b.label}: /ops {b.command}]" for b in message.buttons)
-            self.console.print("  " + buttons, markup=False, highlight=False, style="cyan")
+        print_buttons(self.console, message.buttons)
+        page = self.pages.request(message.request_id)
+        if page:
+            self.console.print(f"  page: {page}", markup=False, highlight=False, style="cyan")
+
+    def post_context(self, channel: str, message_key: str, attachments: AlertAttachments) -> None:
+        """A terminal shows no image: the chart is named, the log lines are printed."""
+        if attachments.chart_png:
+            self.console.print(f"[{channel}]   [chart: {attachments.chart_title}]", markup=False, highlight=False,
+                               style="cyan")
+        text = context_text(attachments)
+        if attachments.log_query_url:
+            text += f"\nOpen in Logs Insights: {attachments.log_query_url}"
+        if text.strip():
+            self.console.print("\n".join(f"[{channel}]   {line}" for line in text.strip().split("\n")),
+                               markup=False, highlight=False, style="cyan")
 
 
-def print_reply(console: Console, reply: Reply) -> None:
+def print_buttons(console: Console, buttons: tuple[Button, ...]) -> None:
+    """A terminal has no buttons: each shows as the line a click would send."""
+    if buttons:
+        shown = "  ".join(f"[{b.label}: /ops {b.command}]" for b in buttons)
+        console.print("  " + shown, markup=False, highlight=False, style="cyan")
+
+
+def print_reply(console: Console, reply: Reply, pages: PageLinks | None = None) -> None:
     console.print(reply.text, markup=False, highlight=False, style=None if reply.ok else "red")
+    print_buttons(console, reply.buttons)
+    page = pages.request(reply.request_id) if pages else None
+    if page:
+        console.print(f"  page: {page}", markup=False, highlight=False, style="cyan")
 
 
 def read_lines(stdin: TextIO, prompt: str, history_file: Path | None) -> Iterator[str]:
@@ -67,6 +95,7 @@ def run_console(
     echo: bool = False,
     after_line: Callable[[], None] | None = None,
     settle: Callable[[], str] | None = None,
+    pages: PageLinks | None = None,
 ) -> int:
     """Send each line to `handle` as `person`; `:as NAME` switches person, `:wait` waits for running
     automation to finish (scripts), `:quit` ends.
@@ -100,7 +129,7 @@ def run_console(
             console.print(f"Now acting as {person}{note}.", style="yellow", markup=False)
             continue
         inbound = Inbound(actor=Actor(PLATFORM, person, name or person), text=text, channel=CHANNEL)
-        print_reply(console, handle(inbound))
+        print_reply(console, handle(inbound), pages)
         if after_line is not None:
             after_line()
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from opsgate.adapters.intake.json_body import NotAJsonObject, json_object
 from opsgate.adapters.intake.sns_certificates import (
     AWS_CERT_HOST,
     CertificateCache,
@@ -85,11 +85,9 @@ def parse_message(body: bytes, header_type: str | None, *, max_body_bytes: int =
     if len(body) > max_body_bytes:
         raise SnsRefused(SnsRefused.TOO_LARGE, f"body is larger than {max_body_bytes} bytes")
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise SnsRefused(SnsRefused.MALFORMED, "body is not JSON") from None
-    if not isinstance(data, dict):
-        raise SnsRefused(SnsRefused.MALFORMED, "body is not a JSON object")
+        data = json_object(body)
+    except NotAJsonObject as problem:
+        raise SnsRefused(SnsRefused.MALFORMED, str(problem)) from None
     kind = _field(data, "Type")
     if kind not in MESSAGE_TYPES:
         raise SnsRefused(SnsRefused.MALFORMED, f"Type must be one of {', '.join(MESSAGE_TYPES)}")

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -29,23 +29,55 @@ class CertificateUnavailable(Exception):
     """The certificate could not be fetched or read (network, status, size, format)."""
 
 
-def check_certificate_url(url: str, host_pattern: str = AWS_CERT_HOST) -> None:
+def check_sns_url(url: str, host_pattern: str = AWS_CERT_HOST, *, name: str = "SigningCertURL",
+                  query_allowed: bool = False) -> SplitResult:
     """Refuse anything but https on an allowed host (port 443 unless the pattern names one)."""
     parts = urlsplit(url)
     if parts.scheme != "https":
-        raise CertificateUrlError("SigningCertURL must use https")
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        raise CertificateUrlError("SigningCertURL must not carry credentials, a query or a fragment")
+        raise CertificateUrlError(f"{name} must use https")
+    if parts.username is not None or parts.password is not None or parts.fragment or (parts.query and not query_allowed):
+        raise CertificateUrlError(f"{name} must not carry credentials, {'' if query_allowed else 'a query '}or a fragment")
     host = (parts.hostname or "").lower()
     try:
         port = parts.port
     except ValueError:
-        raise CertificateUrlError("SigningCertURL has an invalid port") from None
+        raise CertificateUrlError(f"{name} has an invalid port") from None
     netloc = host if port in (None, 443) else f"{host}:{port}"
     if not re.fullmatch(host_pattern, netloc):
-        raise CertificateUrlError(f"SigningCertURL host {netloc!r} is not an SNS host")
-    if not parts.path.endswith(".pem"):
+        raise CertificateUrlError(f"{name} host {netloc!r} is not an SNS host")
+    return parts
+
+
+def check_certificate_url(url: str, host_pattern: str = AWS_CERT_HOST) -> None:
+    """A SigningCertURL: https on an SNS host, a .pem file, no query."""
+    if not check_sns_url(url, host_pattern).path.endswith(".pem"):
         raise CertificateUrlError("SigningCertURL must name a .pem file")
+
+
+class HttpsGetFailed(Exception):
+    """A GET did not answer 200 with a body within the limits (network, TLS, status, size)."""
+
+
+def https_get(url: str, *, ssl_context: ssl.SSLContext, timeout_s: float, max_bytes: int, accept: str) -> bytes:
+    """GET over https with a timeout and a size limit, never following redirects (a redirect could
+    lead off the checked host). The body of a 200 answer, else HttpsGetFailed."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443, timeout=timeout_s,
+                                             context=ssl_context)
+    try:
+        connection.request("GET", target or "/", headers={"Accept": accept})
+        response = connection.getresponse()
+        if response.status != 200:
+            raise HttpsGetFailed(f"answered HTTP {response.status}")
+        body = response.read(max_bytes + 1)
+    except (OSError, http.client.HTTPException) as err:  # timeouts and TLS errors are OSErrors
+        raise HttpsGetFailed(f"failed: {err}") from None
+    finally:
+        connection.close()
+    if len(body) > max_bytes:
+        raise HttpsGetFailed(f"answer is larger than {max_bytes} bytes")
+    return body
 
 
 class HttpsCertificateFetcher:
@@ -59,22 +91,11 @@ class HttpsCertificateFetcher:
         self.max_bytes = max_bytes
 
     def __call__(self, url: str) -> bytes:
-        parts = urlsplit(url)
-        connection = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443,
-                                                 timeout=self.timeout_s, context=self.ssl_context)
         try:
-            connection.request("GET", parts.path, headers={"Accept": "application/x-pem-file"})
-            response = connection.getresponse()
-            if response.status != 200:
-                raise CertificateUnavailable(f"certificate fetch answered HTTP {response.status}")
-            body = response.read(self.max_bytes + 1)
-        except (OSError, http.client.HTTPException) as err:  # timeouts and TLS errors are OSErrors
-            raise CertificateUnavailable(f"certificate fetch failed: {err}") from None
-        finally:
-            connection.close()
-        if len(body) > self.max_bytes:
-            raise CertificateUnavailable(f"certificate is larger than {self.max_bytes} bytes")
-        return body
+            return https_get(url, ssl_context=self.ssl_context, timeout_s=self.timeout_s, max_bytes=self.max_bytes,
+                             accept="application/x-pem-file")
+        except HttpsGetFailed as err:
+            raise CertificateUnavailable(f"certificate fetch {err}") from None
 
 
 @dataclass(frozen=True, slots=True)

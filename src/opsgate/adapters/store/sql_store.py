@@ -20,6 +20,13 @@ from opsgate.adapters.store.audit_chain import audit_row, chain_rows, check_head
 from opsgate.adapters.store.engine import create_engine_for, snapshot_options
 from opsgate.adapters.store.errors import map_db_errors
 from opsgate.adapters.store.migrate import migration_status, upgrade
+from opsgate.adapters.store.sql_alerts import SqlAlerts
+from opsgate.adapters.store.sql_browse import SqlBrowse
+from opsgate.adapters.store.sql_delivery import SqlDelivery
+from opsgate.adapters.store.sql_events import SqlEvents
+from opsgate.adapters.store.sql_schedules import SqlSchedules
+from opsgate.adapters.store.sql_incidents import SqlIncidents
+from opsgate.adapters.store.sql_stats import SqlStats
 from opsgate.adapters.store.tables import (
     AUDIT_HEAD_ID,
     OUTBOX_DEAD,
@@ -110,6 +117,13 @@ class SqlStore:
         with map_db_errors(), self.engine.begin() as conn:
             yield SqlTransaction(conn)
 
+    @contextmanager
+    def reading(self) -> Iterator[SqlTransaction]:
+        """A read-only transaction over one consistent view that does not hold up writers (pages,
+        /metrics); on PostgreSQL a write through it fails."""
+        with map_db_errors(), self._snapshot() as conn:
+            yield SqlTransaction(conn)
+
     def verify_audit(self) -> VerifyResult:
         with map_db_errors(), self._snapshot() as conn:
             head_seq, head_hash = conn.execute(_READ_AUDIT_HEAD).one()
@@ -137,7 +151,7 @@ class SqlStore:
                 yield conn
 
 
-class SqlTransaction:
+class SqlTransaction(SqlEvents, SqlBrowse, SqlIncidents, SqlSchedules, SqlAlerts, SqlDelivery, SqlStats):
     """The Transaction port on one connection inside one database transaction."""
 
     def __init__(self, conn: Connection) -> None:

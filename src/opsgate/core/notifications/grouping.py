@@ -6,41 +6,34 @@
 - After that the group is looked at every `group_interval_s`: it is notified when its set of
   firing or resolved alerts changed, or, unchanged and still firing, once `repeat_interval_s`
   has passed since the last notification.
-- Alerts are de-duplicated by `Alert.key`: a repeat updates the alert, it never adds one. A
+- Alerts are de-duplicated by `Alert.key`: a repeat updates the alert, it never adds one; one
+  older than the state the group holds (delivered out of order) is ignored. A
   firing-then-resolved alert that was never notified is never shown. Resolved (and info) alerts
   leave the group once notified; a group with no alerts left is gone, and the next alert with
   its labels starts a new incarnation (a new chat message).
 
 Nothing here reads a clock or sleeps: `add(alert, now)` and `due(now)` take the time, and
 `next_due_at()` says when to call `due` again. Not thread-safe: one owner calls it.
+
+The state of a group is a plain `GroupState`, and `evaluate_due(group, rule, now)` is the whole
+timer step of one group: the store-backed grouping (`stored_grouping.py`) loads groups, runs the
+same `Grouper` over them and writes them back, so both follow one set of rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from opsgate.domain.alerts import Alert, AlertStatus, Severity
+from opsgate.domain.alert_groups import GroupState
+from opsgate.domain.alerts import Alert, AlertStatus
+from opsgate.domain.notification_rules import GroupingRule
+
+__all__ = ["ALL_LABELS", "Flush", "FlushReason", "GroupState", "Grouper", "GroupingRule", "evaluate_due",
+           "group_key_of"]
 
 ALL_LABELS = "..."  # Alertmanager's special group_by value: every alert is its own group
-
-
-@dataclass(frozen=True, slots=True)
-class GroupingRule:
-    group_by: tuple[str, ...] = ("environment", "source")
-    group_wait_s: float = 30.0
-    group_interval_s: float = 300.0
-    repeat_interval_s: float = 4 * 3600.0
-    mention_at: Severity = Severity.CRITICAL  # mention people only for alerts at least this severe
-
-    def __post_init__(self) -> None:
-        if self.group_wait_s < 0:
-            raise ValueError("group_wait_s must not be negative")
-        if self.group_interval_s <= 0:
-            raise ValueError("group_interval_s must be positive")
-        if self.repeat_interval_s < self.group_interval_s:
-            raise ValueError("repeat_interval_s must be at least group_interval_s")
 
 
 class FlushReason(str, Enum):
@@ -60,6 +53,7 @@ class Flush:
     firing: tuple[Alert, ...]  # firing and one-off info alerts, oldest first
     resolved: tuple[Alert, ...]  # resolved since the last notification
     mention: bool  # a newly firing alert is at least the rule's `mention_at` severity
+    newly_firing: tuple[Alert, ...] = ()  # firing (or info) now, not at the last notification
 
     @property
     def new_message(self) -> bool:
@@ -76,26 +70,72 @@ class Flush:
         return f"{self.group_key}#{self.incarnation}"
 
 
-@dataclass(slots=True)
-class _Group:
-    key: str
-    labels: tuple[tuple[str, str], ...]
-    incarnation: int
-    next_flush_at: datetime
-    alerts: dict[str, Alert] = field(default_factory=dict)  # insertion order = arrival order
-    notified_firing: frozenset[str] | None = None  # None: never notified
-    last_notified_at: datetime | None = None
+def group_key_of(labels: tuple[tuple[str, str], ...]) -> str:
+    return ",".join(f"{name}={value}" for name, value in labels)
 
-    def keys(self, *statuses: AlertStatus) -> frozenset[str]:
-        return frozenset(k for k, a in self.alerts.items() if a.status in statuses)
+
+def evaluate_due(group: GroupState, rule: GroupingRule, now: datetime) -> tuple[Flush | None, bool]:
+    """The timer of `group` ran out: (what to send, if anything; whether the group has ended).
+    Moves the group's timer on and lets notified resolved and info alerts leave it."""
+    group.next_flush_at = now + timedelta(seconds=rule.group_interval_s)
+    flush = _evaluate(group, rule, now)
+    if flush is not None:
+        _forget_notified(group, now)
+    ended = not group.alerts or not group.keys(AlertStatus.FIRING, AlertStatus.INFO) and flush is None
+    return flush, ended
+
+
+def _evaluate(group: GroupState, rule: GroupingRule, now: datetime) -> Flush | None:
+    firing = group.keys(AlertStatus.FIRING)
+    info = group.keys(AlertStatus.INFO)
+    resolved = group.keys(AlertStatus.RESOLVED)
+    before = group.notified_firing
+    if before is None:
+        if not firing and not info:
+            return None  # only alerts that resolved during group_wait: nothing worth showing
+        reason = FlushReason.NEW
+    elif firing != before or info or (resolved and before):
+        reason = FlushReason.CHANGED
+    elif firing and group.last_notified_at is not None and (
+            now - group.last_notified_at).total_seconds() >= rule.repeat_interval_s:
+        reason = FlushReason.REPEAT
+    else:
+        return None
+    newly = (firing - (before or frozenset())) | info
+    return Flush(
+        group_key=group.key, group_labels=group.labels, incarnation=group.incarnation, reason=reason,
+        firing=tuple(a for k, a in group.alerts.items() if k in firing or k in info),
+        resolved=tuple(a for k, a in group.alerts.items() if k in resolved),
+        mention=any(group.alerts[k].severity.at_least(rule.mention_at) for k in newly),
+        newly_firing=tuple(a for k, a in group.alerts.items() if k in newly),
+    )
+
+
+def _forget_notified(group: GroupState, now: datetime) -> None:
+    """After a notification: resolved and one-off alerts have been shown; they leave."""
+    for key in group.keys(AlertStatus.RESOLVED, AlertStatus.INFO):
+        del group.alerts[key]
+    group.notified_firing = group.keys(AlertStatus.FIRING)
+    group.last_notified_at = now
 
 
 class Grouper:
     def __init__(self, rule: GroupingRule) -> None:
         self.rule = rule
-        self._groups: dict[str, _Group] = {}
+        self._groups: dict[str, GroupState] = {}
         self._group_of: dict[str, str] = {}  # alert key -> group key
         self._incarnations: dict[str, int] = {}
+
+    def restore(self, groups: list[GroupState], incarnations: dict[str, int] | None = None) -> None:
+        """Take over groups kept elsewhere (the store), and the last incarnation of group keys that
+        have none open now, so that a group coming back gets the next one."""
+        for key, incarnation in (incarnations or {}).items():
+            self._incarnations[key] = max(self._incarnations.get(key, 0), incarnation)
+        for group in groups:
+            self._groups[group.key] = group
+            self._incarnations[group.key] = max(self._incarnations.get(group.key, 0), group.incarnation)
+            for alert_key in group.alerts:
+                self._group_of[alert_key] = group.key
 
     # -- input --------------------------------------------------------------------------------
 
@@ -104,6 +144,9 @@ class Grouper:
         # An alert stays in the group it joined, even if a label used for grouping changes
         # (CloudWatch lowers an alarm's severity on INSUFFICIENT_DATA): one condition, one message.
         group = self._groups.get(self._group_of.get(alert.key, ""))
+        held = group.alerts.get(alert.key) if group is not None else None
+        if held is not None and alert.occurred_at < held.occurred_at:
+            return group.key  # delivered out of order: the group already holds a newer state of it
         if group is None:
             if alert.status is AlertStatus.RESOLVED:
                 return None  # Alertmanager would notify nothing for it: no group to resolve
@@ -112,15 +155,15 @@ class Grouper:
         self._group_of[alert.key] = group.key
         return group.key
 
-    def _start_group(self, alert: Alert, now: datetime) -> _Group:
+    def _start_group(self, alert: Alert, now: datetime) -> GroupState:
         labels = self.group_labels(alert)
-        key = ",".join(f"{name}={value}" for name, value in labels)
+        key = group_key_of(labels)
         existing = self._groups.get(key)
         if existing is not None:
             return existing
         self._incarnations[key] = self._incarnations.get(key, 0) + 1
-        group = _Group(key=key, labels=labels, incarnation=self._incarnations[key],
-                       next_flush_at=now + timedelta(seconds=self.rule.group_wait_s))
+        group = GroupState(key=key, labels=labels, incarnation=self._incarnations[key],
+                           next_flush_at=now + timedelta(seconds=self.rule.group_wait_s))
         self._groups[key] = group
         return group
 
@@ -141,48 +184,17 @@ class Grouper:
         for group in sorted(self._groups.values(), key=lambda g: (g.next_flush_at, g.key)):
             if group.next_flush_at > now:
                 continue
-            group.next_flush_at = now + timedelta(seconds=self.rule.group_interval_s)
-            flush = self._evaluate(group, now)
+            flush, ended = evaluate_due(group, self.rule, now)
             if flush is not None:
                 flushes.append(flush)
-                self._forget_notified(group, now)
-            if not group.alerts or not group.keys(AlertStatus.FIRING, AlertStatus.INFO) and flush is None:
+                for alert in flush.resolved + flush.firing:
+                    if alert.key not in group.alerts:
+                        del self._group_of[alert.key]
+            if ended:
                 self._end(group)
         return flushes
 
-    def _evaluate(self, group: _Group, now: datetime) -> Flush | None:
-        firing = group.keys(AlertStatus.FIRING)
-        info = group.keys(AlertStatus.INFO)
-        resolved = group.keys(AlertStatus.RESOLVED)
-        before = group.notified_firing
-        if before is None:
-            if not firing and not info:
-                return None  # only alerts that resolved during group_wait: nothing worth showing
-            reason = FlushReason.NEW
-        elif firing != before or info or (resolved and before):
-            reason = FlushReason.CHANGED
-        elif firing and group.last_notified_at is not None and (
-                now - group.last_notified_at).total_seconds() >= self.rule.repeat_interval_s:
-            reason = FlushReason.REPEAT
-        else:
-            return None
-        newly = (firing - (before or frozenset())) | info
-        return Flush(
-            group_key=group.key, group_labels=group.labels, incarnation=group.incarnation, reason=reason,
-            firing=tuple(a for k, a in group.alerts.items() if k in firing or k in info),
-            resolved=tuple(a for k, a in group.alerts.items() if k in resolved),
-            mention=any(group.alerts[k].severity.at_least(self.rule.mention_at) for k in newly),
-        )
-
-    def _forget_notified(self, group: _Group, now: datetime) -> None:
-        """After a notification: resolved and one-off alerts have been shown; they leave."""
-        for key in group.keys(AlertStatus.RESOLVED, AlertStatus.INFO):
-            del group.alerts[key]
-            del self._group_of[key]
-        group.notified_firing = group.keys(AlertStatus.FIRING)
-        group.last_notified_at = now
-
-    def _end(self, group: _Group) -> None:
+    def _end(self, group: GroupState) -> None:
         for key in group.alerts:
             self._group_of.pop(key, None)
         del self._groups[group.key]
@@ -195,3 +207,18 @@ class Grouper:
     def alerts_in(self, group_key: str) -> tuple[Alert, ...]:
         group = self._groups.get(group_key)
         return tuple(group.alerts.values()) if group else ()
+
+    def holds(self, alert_key: str) -> bool:
+        """Whether an open group holds the alert (it stays there until shown resolved)."""
+        return alert_key in self._group_of
+
+    def alert(self, alert_key: str) -> Alert | None:
+        """The alert as its group holds it now."""
+        group = self._groups.get(self._group_of.get(alert_key, ""))
+        return group.alerts.get(alert_key) if group else None
+
+    def group(self, group_key: str) -> GroupState | None:
+        return self._groups.get(group_key)
+
+    def groups(self) -> list[GroupState]:
+        return list(self._groups.values())

@@ -14,13 +14,15 @@ from __future__ import annotations
 import threading
 
 from opsgate.sandbox.moto_extensions import ce, cloudwatch, codedeploy, codepipeline, ecs, sqs, ssm_automation
+from opsgate.sandbox.moto_extensions import cloudwatch_widget, logs_insights
 from opsgate.sandbox.moto_extensions.codedeploy import fail_deployments
 from opsgate.sandbox.moto_extensions.ecs import fail_rollouts
+from opsgate.sandbox.moto_extensions.logs_insights import hold_queries
 from opsgate.sandbox.moto_extensions.ssm_automation import FAIL_VALUE, fail_automations
 
-__all__ = ["FAIL_VALUE", "fail_automations", "fail_deployments", "fail_rollouts", "install"]
+__all__ = ["FAIL_VALUE", "fail_automations", "fail_deployments", "fail_rollouts", "hold_queries", "install"]
 
-_SERVICES = (ssm_automation, codedeploy, codepipeline, cloudwatch, ecs, sqs, ce)
+_SERVICES = (ssm_automation, codedeploy, codepipeline, cloudwatch, ecs, sqs, ce, cloudwatch_widget, logs_insights)
 _lock = threading.Lock()
 
 

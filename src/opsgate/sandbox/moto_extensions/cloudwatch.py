@@ -1,9 +1,12 @@
-"""CloudWatch: DescribeAlarmHistory over the changes made through PutMetricAlarm and SetAlarmState.
+"""CloudWatch: DescribeAlarmHistory over the changes made through PutMetricAlarm and SetAlarmState,
+and PutCompositeAlarm.
 
 moto changes alarms but keeps no history a caller can read. Here PutMetricAlarm records a
 ConfigurationUpdate ("created"/"updated") and every change of state value, through either call,
 records a StateUpdate with AWS's HistoryData JSON (old and new state). DescribeAlarmHistory filters
 by alarm name, type, item type and time, newest first unless ScanBy says otherwise, with paging.
+PutCompositeAlarm goes through the same path (moto keeps composite alarms as alarms with a rule
+but does not route the action), and their history items say CompositeAlarm.
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ def _state(response: CloudWatchResponse, name: str) -> dict[str, str] | None:
 
 
 def _record(response: CloudWatchResponse, name: str, kind: str, summary: str, data: dict[str, Any]) -> None:
+    alarm = cloudwatch_backends[response.current_account][response.region].alarms.get(name)
+    alarm_type = "CompositeAlarm" if alarm is not None and alarm.rule is not None else "MetricAlarm"
     alarm_history_backends[response.current_account][response.region].items.append({
-        "AlarmName": name, "AlarmType": "MetricAlarm", "Timestamp": now(), "HistoryItemType": kind,
+        "AlarmName": name, "AlarmType": alarm_type, "Timestamp": now(), "HistoryItemType": kind,
         "HistorySummary": summary, "HistoryData": json.dumps({"version": "1.0", **data}),
     })
 
@@ -73,6 +78,13 @@ def set_alarm_state(self: CloudWatchResponse) -> Any:
     result = _moto_set_alarm_state(self)
     _record_state_change(self, name, before)
     return result
+
+
+@serialized
+def put_composite_alarm(self: CloudWatchResponse) -> Any:
+    """moto stores composite alarms (an AlarmRule instead of a metric) through its PutMetricAlarm
+    code but does not route PutCompositeAlarm to it."""
+    return put_metric_alarm(self)
 
 
 def _time(value: Any) -> datetime | None:
@@ -115,6 +127,7 @@ EXTENSIONS = {
     CloudWatchResponse: {
         "put_metric_alarm": put_metric_alarm,
         "set_alarm_state": set_alarm_state,
+        "put_composite_alarm": put_composite_alarm,
         "describe_alarm_history": describe_alarm_history,
     },
 }

@@ -5,11 +5,13 @@ step, Created → InProgress → Succeeded (Failed when `fail_deployments` marke
 StopDeployment stops an unfinished deployment; with autoRollbackEnabled it starts a rollback
 deployment of the group's last successful revision, linked both ways through `rollbackInfo`.
 GetDeploymentGroup fills what moto leaves empty: `targetRevision` and the last successful and last
-attempted deployments.
+attempted deployments. `backdate_deployments` moves deployments' times into the past (the sandbox's
+release history spreads over days).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo, codedeploy_backends
@@ -39,6 +41,15 @@ rollback_backends = BackendDict(RollbackBackend, "codedeploy")
 def fail_deployments(application: str, deployment_group: str, *, account_id: str, region: str) -> None:
     """Sandbox hook: deployments in this group fail instead of succeeding, from their next step on."""
     rollback_backends[account_id][region].failing_groups.add((application, deployment_group))
+
+
+def backdate_deployments(times: dict[str, tuple[datetime, datetime]], *, account_id: str, region: str) -> None:
+    """Sandbox hook: give deployments (by id) these start and completion times (aware, UTC)."""
+    moto = codedeploy_backends[account_id][region]
+    for deployment_id, (started, completed) in times.items():
+        deployment = moto.get_deployment(deployment_id)
+        deployment.create_time = started.astimezone(timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+        deployment.start_time, deployment.complete_time = started, completed
 
 
 def _backends(response: CodeDeployResponse) -> tuple[CodeDeployBackend, RollbackBackend]:

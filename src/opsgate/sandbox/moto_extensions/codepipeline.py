@@ -6,6 +6,11 @@ stages in order and stops at the first stage holding a manual approval action (c
 next approval or the end; Rejected fails the stage and the execution. When the approval action's
 configuration names a `NotificationArn`, the approval notification CodePipeline sends is
 published to that SNS topic, in AWS's JSON shape.
+
+ListPipelineExecutions says who started each execution (`trigger`: the caller's ARN, as AWS
+reports a StartPipelineExecution) and what it built (`sourceRevisions`, from the call's
+`sourceRevisions` overrides). `backdate_executions` moves an execution's times into the past, so
+the sandbox's release history spreads over days as a real one does.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from moto.codepipeline.models import CodePipelineBackend, PipelineExecution, codepipeline_backends
@@ -21,6 +26,7 @@ from moto.codepipeline.responses import CodePipelineResponse
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.responses import ActionResult
 from moto.sns.models import sns_backends
+from moto.sts.models import sts_backends
 
 from opsgate.sandbox.moto_extensions._common import aws_error, now, serialized
 
@@ -52,10 +58,19 @@ class PipelineRun:
     actions: dict[tuple[str, str], ActionRun] = field(default_factory=dict)
 
 
+@dataclass
+class StartFacts:
+    """What moto's execution record lacks: who started it and from which source revisions."""
+
+    started_by: str  # the caller's ARN
+    source_revisions: list[dict[str, str]] = field(default_factory=list)
+
+
 class ApprovalBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineRun] = {}  # pipeline name → its latest execution
+        self.started: dict[str, StartFacts] = {}  # execution id → how it was started
 
 
 approval_backends = BackendDict(ApprovalBackend, "codepipeline")
@@ -127,9 +142,44 @@ def start_pipeline_execution(self: CodePipelineResponse) -> ActionResult:
         if execution.status == "InProgress":
             _set_status(execution, "Superseded")
     run = approvals.runs[name] = PipelineRun(execution_id)
+    approvals.started[execution_id] = StartFacts(_caller_arn(self), _revisions(self._get_param("sourceRevisions") or []))
     _set_status(moto.get_pipeline_execution(name, execution_id), "InProgress")
     _walk(moto, moto.get_pipeline(name)[0], run, 0)
     return ActionResult({"pipelineExecutionId": execution_id})
+
+
+def _caller_arn(response: CodePipelineResponse) -> str:
+    """The ARN of whoever signed the call (an assumed role's session, or an IAM user)."""
+    sts = sts_backends[response.current_account][response.partition]
+    return sts.get_caller_identity(response.get_access_key(), response.region)[1]
+
+
+def _revisions(overrides: list[dict[str, str]]) -> list[dict[str, str]]:
+    """StartPipelineExecution's `sourceRevisions` overrides as ListPipelineExecutions reports them."""
+    return [{"actionName": o.get("actionName", ""), "revisionId": o.get("revisionValue", ""),
+             "revisionSummary": o.get("revisionValue", "")} for o in overrides]
+
+
+def list_pipeline_executions(self: CodePipelineResponse) -> ActionResult:
+    moto, approvals = _backends(self)
+    name = self._get_param("pipelineName")
+    summaries = moto.list_pipeline_executions(name, self._get_param("maxResults"))
+    for summary in summaries:
+        facts = approvals.started.get(summary["pipelineExecutionId"])
+        if facts is not None:
+            summary["trigger"] = {"triggerType": "StartPipelineExecution", "triggerDetail": facts.started_by}
+            summary["sourceRevisions"] = facts.source_revisions
+    return ActionResult({"pipelineExecutionSummaries": summaries})
+
+
+def backdate_executions(pipeline: str, times: dict[str, tuple[datetime, datetime]], *, account_id: str,
+                        region: str) -> None:
+    """Sandbox hook: give executions (by id) these start and last-update times (aware, UTC)."""
+    moto = codepipeline_backends[account_id][region]
+    for execution_id, (started, updated) in times.items():
+        execution = moto.get_pipeline_execution(pipeline, execution_id)
+        execution.start_time = started.astimezone(timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+        execution.last_update_time = updated.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def get_pipeline_state(self: CodePipelineResponse) -> ActionResult:
@@ -194,6 +244,7 @@ def _answer(moto: CodePipelineBackend, pipeline: dict[str, Any], run: PipelineRu
 EXTENSIONS = {
     CodePipelineResponse: {
         "start_pipeline_execution": start_pipeline_execution,
+        "list_pipeline_executions": list_pipeline_executions,
         "get_pipeline_state": get_pipeline_state,
         "put_approval_result": put_approval_result,
     },

@@ -5,11 +5,13 @@ Here a new task definition (or forceNewDeployment) starts a new PRIMARY deployme
 with no tasks running, and turns the old one ACTIVE. Each DescribeServices moves a rollout one
 step: first the new tasks run, then the rollout is COMPLETED and the old deployment is gone. A
 service in a group marked by `fail_rollouts` ends FAILED instead, as the deployment circuit breaker
-reports it. New services settle the same way.
+reports it. New services settle the same way. `backdate_rollout` moves a service's current
+deployment into the past (the sandbox's history spreads over days).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -35,6 +37,14 @@ _moto_describe_services = EC2ContainerServiceResponse.describe_services
 def fail_rollouts(cluster: str, service: str, *, account_id: str, region: str) -> None:
     """Sandbox hook: rollouts of this service end FAILED (tasks never become healthy)."""
     rollout_backends[account_id][region].failing_services.add((cluster, service))
+
+
+def backdate_rollout(cluster: str, service: str, started: datetime, finished: datetime, *, account_id: str,
+                    region: str) -> None:
+    """Sandbox hook: the service's PRIMARY deployment started and last changed at these times."""
+    found = _services(ecs_backends[account_id][region], cluster, [service])[0]
+    primary = next(d for d in found.deployments if d["status"] == "PRIMARY")
+    primary.update(createdAt=started, updatedAt=finished)
 
 
 def _new_deployment(service: Service) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The Bolt app: one listener per kind of payload, each acks at once and hands the line on.
 
 `process_before_response=True` with inline acks: Bolt answers Slack as soon as a listener
-returns (no polling for the ack), and listeners return at once because the work is queued for
-a worker thread (`LineRunner`). Every listener only converts the payload (see `inbound`) — none
+returns (no polling for the ack), and listeners return at once because the work is handed on
+(`Lines`: to worker threads in this process, or to the line process — see `line_process`). Every listener only converts the payload (see `inbound`) — none
 decides anything.
 """
 
@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsgate.adapters.chat.slack import inbound, modals
+from opsgate.adapters.chat.slack import inbound, modals, pins
 from opsgate.adapters.chat.slack.blocks import ACTION_PREFIX, action_verb
-from opsgate.adapters.chat.slack.runner import LineRunner
-from opsgate.domain.message import Reply
+from opsgate.adapters.chat.slack.inbound import Delivery
 
 log = logging.getLogger("opsgate.slack.app")
 
 COMMAND = "/ops"
 
 
-def build_bolt_app(runner: LineRunner, client: AsyncWebClient, *, signing_secret: str | None) -> AsyncApp:
+class Lines(Protocol):
+    """Where acked lines go: `LineRunner` (threads here) or `LineProcess` (another process)."""
+
+    def start(self, delivery: Delivery) -> None: ...
+
+    def ask_deny_reason(self, delivery: Delivery, request_id: str) -> None: ...
+
+
+def build_bolt_app(runner: Lines, client: AsyncWebClient, *, signing_secret: str | None) -> AsyncApp:
     """`signing_secret` None: Socket Mode only (its requests come over an authenticated connection)."""
     app = AsyncApp(client=client, signing_secret=signing_secret or "", process_before_response=True,
                    request_verification_enabled=signing_secret is not None,
@@ -47,6 +54,13 @@ def build_bolt_app(runner: LineRunner, client: AsyncWebClient, *, signing_secret
         if inbound.is_direct(body["event"].get("channel", ""), body["event"].get("channel_type")):
             _run_event(runner, body)  # in channels only mentions are lines
 
+    @app.event("reaction_added")
+    async def on_reaction(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        delivery = pins.from_reaction(body)  # a 📌 adds the message to an incident's timeline
+        if delivery is not None:
+            runner.start(delivery)
+
     @app.event(re.compile(r".*"))
     async def on_other_event(ack: AsyncAck) -> None:
         await ack()  # unanswered events are retried by Slack, and eventually switched off
@@ -57,9 +71,7 @@ def build_bolt_app(runner: LineRunner, client: AsyncWebClient, *, signing_secret
         line = action.get("value") or ""
         if action_verb(action["action_id"]) == "deny":  # a reason first
             request_id = line.split()[1] if len(line.split()) > 1 else ""
-            channel = (body.get("channel") or {}).get("id", "")
-            thread = (body.get("message") or {}).get("thread_ts")
-            runner.submit(_open_or_explain, runner, body, request_id, modals.deny_view(request_id, channel, thread))
+            runner.ask_deny_reason(inbound.from_action(body, f"deny {request_id}"), request_id)
             return
         runner.start(inbound.from_action(body, line))
 
@@ -84,16 +96,8 @@ def build_bolt_app(runner: LineRunner, client: AsyncWebClient, *, signing_secret
     return app
 
 
-def _run_event(runner: LineRunner, body: dict[str, Any]) -> None:
+def _run_event(runner: Lines, body: dict[str, Any]) -> None:
     delivery = inbound.from_message_event(body)
     if delivery is not None:
         runner.start(delivery)
 
-
-def _open_or_explain(runner: LineRunner, body: dict[str, Any], request_id: str, view: dict[str, Any]) -> None:
-    """Open the modal; if Slack refuses it (the 3-second trigger ran out), say how to type it."""
-    if runner.open_modal(body.get("trigger_id"), view):
-        return
-    delivery = inbound.from_action(body, f"deny {request_id}")
-    runner.answer(delivery, Reply(f'Could not open the form. To deny, type `/ops deny {request_id} reason="why"`.',
-                                  ok=False))

@@ -7,15 +7,19 @@ the app knows Deny must ask for a reason first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from opsgate.domain.message import Button, Link
+from opsgate.domain.message import Button, Link, Mention
 
 ACTION_PREFIX = "opsgate."
 SECTION_CHARS = 3000  # Block Kit's limit for one section's text
+LINK_ELEMENT_CHARS = 2900  # a context element's text: Block Kit allows 3,000
+LINKS = 40  # links shown under one message at most
 MESSAGE_CHARS = 12000  # beyond this, the end is cut (Slack allows 40,000, nobody reads that)
 _STYLES = {"primary", "danger"}
+_SLACK_ID = re.compile(r"[UWS][A-Z0-9]{2,31}")
 
 
 def escape(text: str) -> str:
@@ -30,20 +34,40 @@ def action_verb(action_id_: str) -> str:
     return action_id_.removeprefix(ACTION_PREFIX)
 
 
-def fallback_text(text: str) -> str:
+def fallback_text(text: str, mentions: Sequence[Mention] = ()) -> str:
     """The `text` of a message: notifications and screen readers show it."""
-    return escape(_cut(text))
+    named = mention_markup(mentions)
+    return (named + " " if named else "") + escape(_cut(text))
 
 
-def blocks(text: str, buttons: Sequence[Button] = (), links: Sequence[Link] = ()) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                                 for part in _sections(escape(_cut(text)))]
-    if links:
-        out.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": "  ·  ".join(f"<{link.url}|{escape(link.label)}>" for link in links)}]})
+def mention_markup(mentions: Sequence[Mention]) -> str:
+    """`<@U…>` for people, `<!subteam^S…>` for user groups; ids that are not plain Slack ids are
+    left out, so a mention can never turn into `<!channel>`."""
+    return " ".join(f"<!subteam^{m.id}>" if m.group else f"<@{m.id}>" for m in mentions if _SLACK_ID.fullmatch(m.id))
+
+
+def blocks(text: str, buttons: Sequence[Button] = (), links: Sequence[Link] = (),
+           mentions: Sequence[Mention] = ()) -> list[dict[str, Any]]:
+    named = mention_markup(mentions)
+    out: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": named}}] if named else []
+    out += [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in _sections(escape(_cut(text)))]
+    out += _link_blocks(links)
     if buttons:
         out.append({"type": "actions", "elements": [_button(b) for b in buttons]})
     return out
+
+
+def _link_blocks(links: Sequence[Link]) -> list[dict[str, Any]]:
+    """Links in context blocks, within Block Kit's limits (an element's text, elements per block)."""
+    shown = [f"<{link.url}|{escape(link.label)}>" for link in links[:LINKS] if len(link.url) < LINK_ELEMENT_CHARS // 2]
+    elements: list[str] = []
+    for markup in shown:
+        if elements and len(elements[-1]) + 5 + len(markup) <= LINK_ELEMENT_CHARS:
+            elements[-1] += "  ·  " + markup
+        else:
+            elements.append(markup)
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text} for text in elements[i:i + 10]]}
+            for i in range(0, len(elements), 10)]
 
 
 def _button(button: Button) -> dict[str, Any]:

@@ -1,6 +1,13 @@
-"""Sends outbox items to the Slack Web API: in order per request, updating a request's message in
-place, honouring 429 Retry-After, retrying outages with backoff, giving up only on messages that
+"""Sends outbox items to the Slack Web API: in order per request or subject, updating their message
+in place, honouring 429 Retry-After, retrying outages with backoff, giving up only on messages that
 can never be sent.
+
+Pacing: Slack allows about one message per second per channel, tolerating short bursts. Each
+channel takes `burst` messages (posts or updates) at once, then one every `pace_s`; items beyond
+that are held back to the channel's next free turn (no attempt counted), so an alert storm is
+spread out instead of answered with 429s. An update
+of a message that a newer queued update of the same message replaces is skipped (coalesced).
+Pacing is per process; with several replicas the 429 handling below still holds the line.
 
 Delivery is at-least-once around a crash: an item is leased before it is sent and removed after;
 a process killed between the send and the removal sends it again when the lease runs out. A
@@ -16,10 +23,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from opsgate.adapters.chat.slack import blocks
+from opsgate import metrics
+from opsgate.adapters.chat.slack import blocks, uploads
 from opsgate.adapters.chat.slack.chat import PLATFORM, decode
 from opsgate.adapters.chat.slack.errors import RateLimited, Undeliverable, Unavailable, map_slack_errors
 from opsgate.domain.message import Link, Message
+from opsgate.domain.pages import PAGE_LABELS
+from opsgate.domain.pages import PAGE_LABELS
 from opsgate.ports import Clock, MessageRef, OutboxItem, Store
 
 log = logging.getLogger("opsgate.slack.delivery")
@@ -27,18 +37,25 @@ log = logging.getLogger("opsgate.slack.delivery")
 MAX_BACKOFF_S = 300.0
 GIVE_UP_AFTER = 30  # attempts: about two hours of outage at the maximum backoff
 _MESSAGE_GONE = ("message_not_found", "cant_update_message", "edit_window_closed")
+MAX_TURNS_KEPT = 10_000  # held-back items remembered; beyond that an item just waits for a new turn
 
 
 class OutboxDelivery:
     def __init__(self, store: Store, client: WebClient, clock: Clock, *,
                  request_page: Callable[[str], str | None] = lambda _id: None,
-                 batch: int = 20, lease_s: float = 60.0) -> None:
+                 subject_page: Callable[[str, str], str | None] = lambda _kind, _id: None,
+                 batch: int = 20, lease_s: float = 60.0, pace_s: float = 1.0, burst: int = 4) -> None:
         self.store = store
         self.client = client
         self.clock = clock
         self.request_page = request_page
+        self.subject_page = subject_page  # (kind, id) of a subject such as "alert-group/g-…" → its page
         self.batch = batch
         self.lease_s = lease_s
+        self.pace_s = pace_s
+        self.burst = max(1, burst)
+        self._next_free: dict[str, datetime] = {}  # channel → its next free turn (GCRA's theoretical arrival)
+        self._turns: dict[int, datetime] = {}  # item id → the turn it was held back for
 
     def deliver_due(self) -> int:
         """Send what is due now; returns how many items were sent."""
@@ -50,6 +67,13 @@ class OutboxDelivery:
             channel = item.payload["channel"]
             if channel in held:
                 self._retry(item, held[channel], "waiting for the channel's rate limit")
+                continue
+            if self._superseded(item):
+                continue
+            slot = self._slot(item, channel)
+            if slot is not None:
+                with self.store.transaction() as tx:
+                    tx.outbox_defer(item.id, slot)
                 continue
             try:
                 ref = self._send(item)
@@ -68,22 +92,68 @@ class OutboxDelivery:
                         tx.message_ref_put(PLATFORM, item.order_key, ref, self.clock.now())
                     tx.outbox_done(item.id)
                 sent += 1
+                metrics.MESSAGES_SENT.labels(PLATFORM).inc()
         return sent
+
+    # -- pacing -----------------------------------------------------------------------------------
+
+    def _slot(self, item: OutboxItem, channel: str) -> datetime | None:
+        """None: send now; else when this item's turn in its channel comes (the turn is kept for it).
+
+        Virtual scheduling (GCRA): a channel takes `burst` messages at once, then one per `pace_s`."""
+        if item.payload.get("kind") == "ephemeral" or self.pace_s <= 0:
+            return None  # seen by one person, not posted to the channel
+        now = self.clock.now()
+        turn = self._turns.pop(item.id, None)
+        if turn is not None and turn <= now:
+            return None  # held back earlier: this is its turn
+        pace = timedelta(seconds=self.pace_s)
+        next_free = max(self._next_free.get(channel, now), now)
+        allowed_at = next_free - pace * (self.burst - 1)
+        self._next_free[channel] = next_free + pace
+        if allowed_at <= now:
+            return None
+        if len(self._turns) < MAX_TURNS_KEPT:
+            self._turns[item.id] = allowed_at
+        return allowed_at
+
+    def _superseded(self, item: OutboxItem) -> bool:
+        """An update of a subject's posted message (an alert group's) with a newer update of it
+        queued right after: only the newer one is sent (the newer is what is true). Request
+        messages tell a story step by step, so each of their updates is sent."""
+        if item.payload.get("kind") != "notice" or not item.payload.get("subject") or item.payload.get("mentions"):
+            return False
+        with self.store.transaction() as tx:
+            if tx.message_ref_get(PLATFORM, item.order_key) is None:
+                return False  # not posted yet: this item posts it
+            following = tx.outbox_next(PLATFORM, item.order_key, item.id)
+            if following is None or following.payload.get("kind") != "notice":
+                return False
+            tx.outbox_done(item.id)
+        return True
 
     # -- one item ---------------------------------------------------------------------------------
 
     def _send(self, item: OutboxItem) -> MessageRef | None:
         """Send one item; returns the request's message ref when it is new or moved."""
+        if item.payload.get("kind") in uploads.KINDS:  # a chart under an alert's message
+            uploads.send(item.payload, self.client, self.store)
+            return None
         kind, message = decode(item.payload)
         if kind == "ephemeral":
             self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=message.channel,
                        user=message.ephemeral_to, thread_ts=message.thread, **self._content(message))
             return None
-        if kind == "post" or message.request_id is None:
+        if kind == "reply" and message.reply_to:  # in the thread of a subject's message
+            with self.store.transaction() as tx:
+                parent = tx.message_ref_get(PLATFORM, message.reply_to)
+            self._post(message, parent.ts if parent else message.thread)
+            return None
+        if kind == "post" or message.updates is None:
             self._post(message, message.thread)
             return None
         with self.store.transaction() as tx:
-            ref = tx.message_ref_get(PLATFORM, message.request_id)
+            ref = tx.message_ref_get(PLATFORM, message.updates)
         if kind == "result":
             if ref is None:  # nothing was posted about the request: this answer becomes its message
                 return self._post(message, message.thread)
@@ -97,7 +167,7 @@ class OutboxDelivery:
             except Undeliverable as err:
                 if err.error not in _MESSAGE_GONE:
                     raise
-                log.info("request message gone; posting it anew", extra={"request_id": message.request_id})
+                log.info("message gone; posting it anew", extra={"updates": message.updates})
         return self._post(message, message.thread)
 
     def _post(self, message: Message, thread: str | None) -> MessageRef:
@@ -109,9 +179,14 @@ class OutboxDelivery:
         links = message.links
         page = self.request_page(message.request_id) if message.request_id else None
         if page:
-            links = links + (Link("Request page", page),)
-        return {"text": blocks.fallback_text(message.text),
-                "blocks": blocks.blocks(message.text, message.buttons, links)}
+            links = links + (Link(PAGE_LABELS["request"], page),)
+        if message.subject:
+            kind, _, subject_id = message.subject.partition("/")
+            page = self.subject_page(kind, subject_id)
+            if page:
+                links = links + (Link(PAGE_LABELS.get(kind, "Page"), page),)
+        return {"text": blocks.fallback_text(message.text, message.mentions),
+                "blocks": blocks.blocks(message.text, message.buttons, links, message.mentions)}
 
     def _call(self, method: str, call: Callable[..., Any], **arguments: Any) -> Any:
         arguments = {key: value for key, value in arguments.items() if value is not None}

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from opsgate import metrics
+
 DEFAULT_RETRY_AFTER_S = 30.0
 # Errors about the message or its channel: sending the same thing again cannot succeed.
 UNDELIVERABLE = frozenset({
@@ -53,11 +55,15 @@ def map_slack_errors(method: str) -> Iterator[None]:
         data = response.data if isinstance(getattr(response, "data", None), dict) else {}
         error = str(data.get("error") or f"HTTP {status}")
         if status == 429 or error == "ratelimited":
+            metrics.SLACK_ERRORS.labels(method, "ratelimited").inc()
             raise RateLimited(f"{method}: {error}", _retry_after(getattr(response, "headers", {}))) from None
         if error in UNDELIVERABLE:
+            metrics.SLACK_ERRORS.labels(method, "undeliverable").inc()
             raise Undeliverable(error) from None
+        metrics.SLACK_ERRORS.labels(method, "unavailable").inc()
         raise Unavailable(f"{method}: {error}") from None
     except (SlackClientError, OSError, json.JSONDecodeError) as err:  # network, timeouts, non-JSON answers
+        metrics.SLACK_ERRORS.labels(method, "unavailable").inc()
         raise Unavailable(f"{method}: {type(err).__name__}: {err}") from None
 
 

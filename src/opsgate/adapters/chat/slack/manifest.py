@@ -13,8 +13,14 @@ BOT_SCOPES = (
     "app_mentions:read",  # @opsgate deploy ...
     "im:history",  # direct messages to the bot
     "usergroups:read",  # roles from Slack user groups
+    "channels:manage",  # incident channels: create them, invite responders
+    "groups:write",  # ... when they are private
+    "channels:history",  # read a message pinned (📌) in an incident channel
+    "groups:history",  # ... in a private one
+    "reactions:read",  # the 📌 reactions (reaction_added)
+    "files:write",  # charts in the thread of an alarm's message
 )
-EVENTS = ("app_mention", "message.im")
+EVENTS = ("app_mention", "message.im", "reaction_added")
 
 
 def manifest(base_url: str | None, *, name: str = "opsgate", socket_mode: bool = False) -> dict[str, Any]:
@@ -22,8 +28,9 @@ def manifest(base_url: str | None, *, name: str = "opsgate", socket_mode: bool =
     if not socket_mode and not base_url:
         raise ValueError("HTTP mode needs the public base URL; or use Socket Mode")
     events_url = f"{(base_url or '').rstrip('/')}/slack/events"
+    # should_escape: mentions in the command text arrive as <@U…|name>, immutable ids (incident roles)
     command: dict[str, Any] = {"command": COMMAND, "description": "Run an opsgate command (try: help)",
-                               "usage_hint": "help | deploy service=web env=prod | approve r-…", "should_escape": False}
+                               "usage_hint": "help | deploy service=web env=prod | approve r-…", "should_escape": True}
     interactivity: dict[str, Any] = {"is_enabled": True}
     events: dict[str, Any] = {"bot_events": list(EVENTS)}
     if not socket_mode:

@@ -19,12 +19,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from opsgate import metrics
 from opsgate.adapters.chat.slack import blocks, modals
 from opsgate.adapters.chat.slack.chat import SlackChat
 from opsgate.adapters.chat.slack.errors import SlackSendError, map_slack_errors
 from opsgate.adapters.chat.slack.inbound import Delivery
 from opsgate.domain.inbound import Inbound
-from opsgate.domain.message import Reply
+from opsgate.domain.message import Link, Reply
+from opsgate.domain.pages import PAGE_LABELS, PageLinks
 
 log = logging.getLogger("opsgate.slack.runner")
 
@@ -32,8 +34,10 @@ RESPONSE_URL_TIMEOUT_S = 10
 
 
 class LineRunner:
-    def __init__(self, handle: Callable[[Inbound], Reply], chat: SlackChat, client: WebClient, *, threads: int) -> None:
+    def __init__(self, handle: Callable[[Inbound], Reply], chat: SlackChat, client: WebClient, *, threads: int,
+                 pages: PageLinks | None = None) -> None:
         self.handle = handle
+        self.pages = pages or PageLinks()  # answers about a request link to its page
         self.chat = chat
         self.client = client
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="opsgate-line")
@@ -41,9 +45,13 @@ class LineRunner:
         self._idle = threading.Condition()
 
     def start(self, delivery: Delivery) -> None:
-        self.submit(self._run, delivery)
+        self._submit(self._run, delivery)
 
-    def submit(self, work: Callable[..., Any], *args: Any) -> None:
+    def ask_deny_reason(self, delivery: Delivery, request_id: str) -> None:
+        """A Deny click: open the form that asks for the reason (the line runs when it is sent)."""
+        self._submit(self._open_deny_form, delivery, request_id)
+
+    def _submit(self, work: Callable[..., Any], *args: Any) -> None:
         with self._idle:
             self._running += 1
         self._pool.submit(work, *args).add_done_callback(self._finished)
@@ -84,11 +92,19 @@ class LineRunner:
 
     def _run(self, delivery: Delivery) -> None:
         reply = self.handle(delivery.inbound)
-        if reply.repeat:
-            return  # the first delivery of the same click or command answers
+        if reply.repeat or reply.quiet:
+            return  # the first delivery of the same click or command answers; a quiet reply needs none
         if reply.needs and self.open_modal(delivery.target.trigger_id, self._modal_for(reply, delivery)):
             return
         self.answer(delivery, reply)
+
+    def _open_deny_form(self, delivery: Delivery, request_id: str) -> None:
+        """If Slack refuses the form (the 3-second trigger ran out), say how to type it instead."""
+        target = delivery.target
+        if self.open_modal(target.trigger_id, modals.deny_view(request_id, target.channel, target.thread)):
+            return
+        self.answer(delivery, Reply(f'Could not open the form. To deny, type `/ops deny {request_id} reason="why"`.',
+                                    ok=False))
 
     def _modal_for(self, reply: Reply, delivery: Delivery) -> dict[str, Any] | None:
         target = delivery.target
@@ -101,7 +117,8 @@ class LineRunner:
     def _respond(self, response_url: str, reply: Reply) -> bool:
         try:
             answer = WebhookClient(response_url, timeout=RESPONSE_URL_TIMEOUT_S).send(
-                text=blocks.fallback_text(reply.text), blocks=blocks.blocks(reply.text, reply.buttons),
+                text=blocks.fallback_text(reply.text),
+                blocks=blocks.blocks(reply.text, reply.buttons, self._links(reply)),
                 response_type="ephemeral", replace_original=False)
         except Exception as err:  # network: the outbox's chat.postEphemeral has retries
             log.warning("response_url failed; answering with chat.postEphemeral", extra={"error": str(err)[:200]})
@@ -109,7 +126,12 @@ class LineRunner:
         if answer.status_code != 200:
             log.warning("response_url refused; answering with chat.postEphemeral", extra={"status": answer.status_code})
             return False
+        metrics.MESSAGES_SENT.labels("slack").inc()
         return True
+
+    def _links(self, reply: Reply) -> tuple[Link, ...]:
+        page = self.pages.request(reply.request_id)
+        return (Link(PAGE_LABELS["request"], page),) if page else ()
 
     def _finished(self, future: Future[Any]) -> None:
         if not future.cancelled() and future.exception() is not None:

@@ -1,0 +1,53 @@
+"""The pages of `opsgate serve`: server-rendered views of the system of record.
+
+`page_routes` gathers every page module's routes and the navigation. A new page (deployments,
+stats) is a module with a `routes(site, ...)` function and a NavItem here; its reads go through
+the store's read-only transactions (`Store.reading`).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from opsgate.domain.catalog import Catalog
+from opsgate.ports import Clock, Store
+from opsgate.web.auth import SignIn
+from opsgate.web.pages import alerts, audit, incidents, overview, requests, runbooks, signin
+from opsgate.web.pages.rows import CommandOf
+from opsgate.web.pages.site import NavItem, Site
+
+NAV = [
+    NavItem("Overview", "/"),
+    NavItem("Incidents", "/incidents"),
+    NavItem("Alerts", "/alerts"),
+    NavItem("Requests", "/requests"),
+    NavItem("Audit log", "/audit"),
+    NavItem("Locks and freezes", "/environments"),
+    NavItem("Runbooks", "/runbooks"),
+]
+
+
+def page_routes(catalog: Catalog, store: Store, clock: Clock, sign_in: SignIn, command_of: CommandOf) -> list[BaseRoute]:
+    site = Site(catalog, store, clock, sign_in)
+    site.nav = list(NAV)
+    return [
+        *overview.routes(site, command_of),
+        *requests.routes(site, command_of),
+        *incidents.routes(site),
+        *alerts.routes(site),
+        *runbooks.routes(site),
+        *audit.routes(site, audit.ChainCheck(store)),
+        *signin.routes(site),
+        Mount("/static", StaticFiles(packages=[("opsgate.web.pages", "static")]), name="static"),
+        Route("/favicon.ico", _no_icon, methods=["GET"]),
+    ]
+
+
+async def _no_icon(_: Request) -> Response:
+    return Response(status_code=204)
+
+
+__all__ = ["NAV", "page_routes"]

@@ -1,0 +1,96 @@
+"""`opsgate serve` with its line process: the serving process acks, the line process runs the
+lines, writes the audit records of refused requests, and is started again if it dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from opsgate.adapters.chat.slack.testing import LocalSlackApi
+from opsgate.adapters.store import open_store
+from tests.e2e.test_slack_serve_cli import serving, slash
+
+
+@pytest.fixture
+def api():
+    api = LocalSlackApi().start()
+    yield api
+    api.stop()
+
+
+def line_processes(parent_pid: int) -> list[int]:
+    """Children of `serve` that run lines (not multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent_pid and state != "Z" and "resource_tracker" not in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(check, timeout_s: float = 15.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_lines_run_in_a_second_process_at_a_lower_priority(tmp_path, api):
+    with serving(tmp_path, api, "--line-process") as (process, client):
+        [child] = wait_until(lambda: line_processes(process.pid))
+        nice = lambda pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # noqa: E731
+        wait_until(lambda: nice(child) > nice(process.pid))  # set first thing in the child
+        assert slash(client, api, "deploy status web prod", "7.7.7").status_code == 200
+        [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"))
+        assert "web in prod: v42" in posted.args["text"]
+
+
+def test_a_refused_request_is_audited_by_the_line_process(tmp_path, api):
+    with serving(tmp_path, api, "--line-process") as (process, client):
+        body = b"command=%2Fops&text=help&user_id=U0MALLORY"
+        answer = client.post("/slack/events", content=body,
+                             headers={"X-Slack-Request-Timestamp": str(int(time.time())),
+                                      "X-Slack-Signature": "v0=" + "0" * 64})
+        assert answer.status_code == 401
+        store = open_store(f"sqlite:///{tmp_path / 'opsgate.db'}", migrate=False)
+        try:
+            records = wait_until(lambda: [r.fields() for r in store.iter_audit() if r.fields()["event"] == "delivery.refused"])
+        finally:
+            store.close()
+        assert "signature does not match" in records[0]["reason"]
+        assert records[0]["correlation"]["claimed_user"] == "U0MALLORY"
+
+
+def test_a_dead_line_process_is_replaced_and_the_next_line_is_answered(tmp_path, api):
+    with serving(tmp_path, api, "--line-process") as (process, client):
+        [child] = wait_until(lambda: line_processes(process.pid))
+        os.kill(child, signal.SIGKILL)
+        wait_until(lambda: child not in line_processes(process.pid))
+        assert slash(client, api, "deploy status web prod", "8.8.8").status_code == 200
+        [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"), timeout_s=30)
+        assert "web in prod: v42" in posted.args["text"]
+        [new_child] = line_processes(process.pid)
+        assert new_child != child
+
+
+def test_metrics_add_up_the_counters_of_the_line_process(tmp_path, api):
+    with serving(tmp_path, api, "--line-process") as (process, client):
+        assert slash(client, api, "deploy status web prod", "9.9.9").status_code == 200
+        api.wait_for(lambda: api.calls_to("chat.postMessage"))
+        exposed = wait_until(lambda: [line for line in client.get("/metrics").text.splitlines()
+                                      if line.startswith('opsgate_lines_total{') and 'result="ok"' in line])
+        assert exposed[0].endswith(" 1.0")  # counted in the line process, shown by the serving one
