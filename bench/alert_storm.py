@@ -221,7 +221,8 @@ def run(args: argparse.Namespace) -> Result:
                "OPSGATE_DATABASE_URL": database_url, "OPSGATE_SLACK_SIGNING_SECRET": SECRET,
                "OPSGATE_SLACK_BOT_TOKEN": "xoxb-bench", "OPSGATE_SLACK_API_URL": api.base_url,
                "OPSGATE_PORT": str(port), "OPSGATE_LOG_LEVEL": "warning",
-               "OPSGATE_SNS_CERT_HOST_PATTERN": r"127\.0\.0\.1:\d+", "OPSGATE_SNS_CA_FILE": str(data / "ca.pem")}
+               "OPSGATE_SNS_CERT_HOST_PATTERN": r"127\.0\.0\.1:\d+", "OPSGATE_SNS_CA_FILE": str(data / "ca.pem"),
+               "OPSGATE_WORKERS": str(args.workers)}
         server = subprocess.Popen([sys.executable, "-m", "opsgate.cli", "serve"], env=env, stderr=subprocess.PIPE,
                                   text=True, cwd=ROOT)
         engine = create_engine_for(database_url)
@@ -263,7 +264,7 @@ def report(result: Result, args: argparse.Namespace) -> None:
     print(f"\nMachine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; {database}; "
           f"load average at the end {os.getloadavg()[0]:.1f}")
     print(f"{args.notifications:,} notifications, {args.alarms} alarms, {args.groups} groups, "
-          f"{args.senders} senders, group interval {args.group_interval} s\n")
+          f"{args.senders} senders, group interval {args.group_interval} s, {args.workers} serve process(es)\n")
     rows = [
         ("notifications accepted (200) / refused", f"{result.sent - result.refused:,} / {result.refused:,}"),
         ("intake rate (sent / send time)", f"{result.sent / result.send_s:,.0f}/s"),
@@ -293,6 +294,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--group-interval", type=int, default=5, help="seconds")
+    parser.add_argument("--workers", type=int, default=1, help="`serve` processes (OPSGATE_WORKERS)")
     parser.add_argument("--postgres-url", help="run on this PostgreSQL database (a new, empty one) instead of SQLite")
     args = parser.parse_args()
     report(run(args), args)

@@ -15,6 +15,7 @@ from typing import Any
 
 from opsgate.adapters import builtin_actions
 from opsgate.adapters.aws.approval_queue import ApprovalQueueReader
+from opsgate.adapters.aws.alert_context import AwsAlertContext
 from opsgate.adapters.aws.automation import AwsAutomation
 from opsgate.adapters.aws.registry import INTERNAL_KINDS, all_targets
 from opsgate.adapters.aws.session import SessionFactory
@@ -30,6 +31,7 @@ from opsgate.core.dispatcher import Dispatcher
 from opsgate.core.env_state import HOLDS, INCIDENTS, EnvironmentHolds, OpenIncidents, no_settings
 from opsgate.core.follow import Follower
 from opsgate.core.leadership import Leadership
+from opsgate.core.notifications.context_step import AlarmContextStep
 from opsgate.core.notifications.flushing import GroupFlusher
 from opsgate.core.notifications.pipeline import EventProcessor, NotificationPipeline
 from opsgate.core.reminders import ReminderDelivery
@@ -41,7 +43,7 @@ from opsgate.domain.catalog import Catalog, Command
 from opsgate.domain.pages import PageLinks
 from opsgate.errors import ConfigError
 from opsgate.metering import MeteredStore, counted_lines
-from opsgate.ports import Automation, Chat, Clock, Directory, IncidentRooms, Store
+from opsgate.ports import AlertContextChat, Automation, Chat, Clock, Directory, IncidentRooms, Store
 from opsgate.worker import Job, Worker
 
 
@@ -106,7 +108,7 @@ class App:
 
 def build(settings: Settings, chat: Chat, *, clock: Clock | None = None, migrate: bool = True,
           store: SqlStore | None = None, directory: Directory | None = None, background: bool = True,
-          rooms: IncidentRooms | None = None) -> App:
+          rooms: IncidentRooms | None = None, context_chat: AlertContextChat | None = None) -> App:
     """`store`: one the caller opened already (the Slack chat writes its outbox there too).
     `background=False`: no background jobs nor intake queues (`serve` with OPSGATE_SERVE_JOBS=0)."""
     catalog = catalog_from(settings.config_path)
@@ -119,7 +121,7 @@ def build(settings: Settings, chat: Chat, *, clock: Clock | None = None, migrate
     router.targets[RUNBOOK_SEARCH] = RunbookSearch(catalog.runbooks, settings.base_url)
     # The dispatcher's store is metered: decisions on requests are timed once committed (/metrics).
     dispatcher = Dispatcher(catalog, MeteredStore(store), router, chat, clock, directory, rooms)
-    worker = background_jobs(dispatcher, sessions, settings) if background else Worker([])
+    worker = background_jobs(dispatcher, sessions, settings, context_chat) if background else Worker([])
     app = App(settings, catalog, store, dispatcher, worker, sessions, sandbox)
     if background:
         app.on_event_stored = lambda: worker.run_soon(NOTIFY_EVENTS)
@@ -128,7 +130,8 @@ def build(settings: Settings, chat: Chat, *, clock: Clock | None = None, migrate
     return app
 
 
-def background_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: Settings) -> Worker:
+def background_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: Settings,
+                    context_chat: AlertContextChat | None = None) -> Worker:
     """Expiry, following running automation, reading approval queues, scheduled checks, reminders
     (started by the caller). Singleton jobs run only in the replica holding the scheduler lease:
     following (two would post the same progress twice), scheduled checks and reminders. Expiry
@@ -145,21 +148,32 @@ def background_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: 
         Job("approval-queues", queues.poll_once, interval_s=2),
         Job("schedules", ScheduledChecks(dispatcher).run_due, interval_s=5, singleton=True),
         Job("reminders", ReminderDelivery(rt).deliver_due, interval_s=5, singleton=True),
-        *notification_jobs(dispatcher, settings),
+        *notification_jobs(dispatcher, sessions, settings, context_chat),
     ], leadership)
 
 
 NOTIFY_EVENTS = "notify-events"
 
 
-def notification_jobs(dispatcher: Dispatcher, settings: Settings) -> list[Job]:
+def notification_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: Settings,
+                      context_chat: AlertContextChat | None = None) -> list[Job]:
     """Stored events → alert groups and deployment summaries, and the groups' flushes. Safe on every
-    replica: events are claimed SKIP LOCKED and grouping runs under the store's grouping lock."""
+    replica: events are claimed SKIP LOCKED and grouping runs under the store's grouping lock.
+    `context_chat`: where a newly firing alarm's chart and log lines go (the chat itself when it
+    can show them, like the console's)."""
     rt = dispatcher.rt
     pipeline = NotificationPipeline(rt.catalog, rt.chat, default_channel=settings.default_channel)
+    context_chat = context_chat or (rt.chat if hasattr(rt.chat, "post_context") else None)
+    # Its own short timeouts: the time budget cannot cut one hanging AWS call short.
+    context_sessions = SessionFactory(endpoint_url=sessions.endpoint_url, base_session=sessions.base,
+                                      connect_timeout_s=3, read_timeout_s=5, max_attempts=2)
+    context = AlarmContextStep(rt.catalog.notifications,
+                               AwsAlertContext(context_sessions, rt.catalog.environments.values(), rt.clock),
+                               context_chat)
     return [
         Job(NOTIFY_EVENTS, EventProcessor(rt.store, pipeline, rt.clock).process_due, interval_s=1),
-        Job("notify-flush", GroupFlusher(rt.catalog, rt.store, rt.chat, rt.clock).flush_due, interval_s=1),
+        Job("notify-flush", GroupFlusher(rt.catalog, rt.store, rt.chat, rt.clock, context=context).flush_due,
+            interval_s=1),
     ]
 
 
@@ -213,6 +227,7 @@ def build_slack_back(settings: Settings, *, clock: Clock | None = None, migrate:
     from opsgate.adapters.chat.slack.delivery import OutboxDelivery
     from opsgate.adapters.chat.slack.directory import SlackDirectory
     from opsgate.adapters.chat.slack.rooms import SlackRooms
+    from opsgate.adapters.chat.slack.uploads import SlackAlertContext
     from opsgate.adapters.chat.slack.pump import DeliveryPump
     from opsgate.adapters.chat.slack.runner import LineRunner
 
@@ -227,7 +242,7 @@ def build_slack_back(settings: Settings, *, clock: Clock | None = None, migrate:
     chat = SlackChat(store, clock, wake=pump.wake if start_delivery else (lambda: None))
     directory = SlackDirectory(web_client, clock, ttl_s=settings.slack_groups_ttl_s)
     app = build(settings, chat, clock=clock, store=store, directory=directory, background=settings.serve_jobs,
-                rooms=SlackRooms(web_client))
+                rooms=SlackRooms(web_client), context_chat=SlackAlertContext(chat))
     runner = LineRunner(counted_lines("slack", app.dispatcher.handle), chat, web_client, threads=LINE_THREADS,
                         pages=PageLinks(settings.base_url))
     return SlackBack(app, delivery, pump, runner, start_delivery)

@@ -32,6 +32,7 @@ intake:
 notifications:
   default_channel: {OPS}
   grouping: {{group_wait: 30s, group_interval: 5m, mention_at: critical, mention: {{people: [carol]}}}}
+  charts: false  # these tests are about grouping; charts are tested in test_alert_context*.py
 """
 
 

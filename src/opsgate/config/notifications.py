@@ -134,6 +134,7 @@ class NotificationsModel(_Strict):
     routes: list[RouteModel] = Field([], description="Tried in order; the first match takes it, unless it says continue.")
     owners: list[OwnerModel] = []
     context: list[ContextModel] = Field([], description="Log queries shown beside alarms, first matching alarm glob wins.")
+    charts: bool = Field(True, description="A new alarm's thread gets a chart of its metric around the state change.")
 
 
 def build_notifications(model: NotificationsModel | None, ctx: CatalogContext) -> NotificationRules:
@@ -151,6 +152,7 @@ def build_notifications(model: NotificationsModel | None, ctx: CatalogContext) -
         mention=_mentions(model.grouping.mention, path + ("grouping", "mention"), ctx),
         owners=owners,
         context=tuple(_context(c, path + ("context", i), ctx) for i, c in enumerate(model.context)),
+        charts=model.charts,
     )
 
 

@@ -91,6 +91,7 @@ class NotificationRules:
     mention: Mentions = field(default_factory=Mentions)
     owners: tuple[Owner, ...] = ()
     context: tuple[AlarmContextRule, ...] = ()
+    charts: bool = True  # a chart of a new alarm's metric in its thread
 
     def route(self, item: Labelled, default_channel: str) -> list[tuple[str, str]]:
         """(route name, channel) pairs the item goes to, in route order, each channel once."""

@@ -1,4 +1,9 @@
-"""Storing received events: one transaction per delivery (or SQS batch), counted, then a wake-up.
+"""Storing received events: one transaction per batch, counted, then a wake-up.
+
+Deliveries that arrive together share a transaction (group commit): `record_one` hands its event
+to a committer thread, which stores whatever is waiting in one transaction and answers each
+delivery once its event is committed. A commit costs about the same for one event as for fifty, so
+under a storm this multiplies what intake can store (docs/benchmarks.md, "Alert storm").
 
 Every intake path ends here. The store's unique (source, external_id) is the idempotency claim,
 taken in the same transaction that writes the event: a retried delivery is stored once, and
@@ -8,7 +13,10 @@ an event is never claimed without being stored.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +25,7 @@ from opsgate.ports import Clock, Store
 
 log = logging.getLogger("opsgate.intake")
 
+BATCH_LIMIT = 200  # events in one transaction at most
 STORED = "stored"
 DUPLICATE = "duplicate"
 
@@ -40,6 +49,8 @@ class EventRecorder:
         self.store = store
         self.clock = clock
         self.on_stored = on_stored
+        self._queue: queue.SimpleQueue[tuple[Received, Future[bool]]] | None = None
+        self._start_lock = threading.Lock()
 
     def record(self, events: Sequence[Received]) -> list[bool]:
         """Store the events in one transaction; for each, True if new, False if stored before.
@@ -57,4 +68,33 @@ class EventRecorder:
         return added
 
     def record_one(self, event: Received) -> bool:
-        return self.record([event])[0]
+        """Store one delivery's event, in a transaction shared with the deliveries that arrive
+        at the same time. Raises like `record` when the database is unavailable."""
+        answer: Future[bool] = Future()
+        self._waiting().put((event, answer))
+        return answer.result()
+
+    def _waiting(self) -> queue.SimpleQueue[tuple[Received, Future[bool]]]:
+        with self._start_lock:
+            if self._queue is None:
+                self._queue = queue.SimpleQueue()
+                threading.Thread(target=self._commit_forever, args=(self._queue,), name="opsgate-intake-commit",
+                                 daemon=True).start()
+            return self._queue
+
+    def _commit_forever(self, waiting: queue.SimpleQueue[tuple[Received, Future[bool]]]) -> None:
+        while True:
+            batch = [waiting.get()]
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.append(waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                added = self.record([event for event, _ in batch])
+            except BaseException as err:  # every delivery in the batch answers with the failure
+                for _, answer in batch:
+                    answer.set_exception(err)
+            else:
+                for (_, answer), new in zip(batch, added):
+                    answer.set_result(new)

@@ -39,7 +39,10 @@ class AlarmContextStep:
         return self.context is not None and self.chat is not None
 
     def wanted(self, alert: Alert) -> bool:
-        return self.wired and alert.source == "cloudwatch" and alert.firing
+        """A newly firing CloudWatch alarm, when charts are on or a log query names it."""
+        if not (self.wired and alert.source == "cloudwatch" and alert.firing):
+            return False
+        return self.rules.charts or log_query_for(alert.label("alarm") or alert.title, self.rules.context) is not None
 
     def __call__(self, requests: list[ContextRequest]) -> None:
         if not self.wired:
