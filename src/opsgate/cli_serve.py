@@ -6,10 +6,11 @@ import atexit
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -71,7 +72,7 @@ def serve(
     common = dict(host=host, port=port, log_config=None, access_log=access_log, lifespan="on",
                   timeout_graceful_shutdown=30)
     if workers > 1:
-        uvicorn.run("opsgate.wiring:serve_asgi_from_env", factory=True, workers=workers, **common)
+        _run_workers(uvicorn.Config("opsgate.wiring:serve_asgi_from_env", factory=True, workers=workers, **common))
         return
     try:
         server = build_slack_server(settings, socket_mode=socket_mode, line_process=line_process)
@@ -80,6 +81,24 @@ def serve(
     except StoreError as problem:
         raise _fail(f"Cannot open the database: {problem}", 1) from None
     uvicorn.run(server.asgi, **common)
+
+
+def _run_workers(config: Any) -> None:
+    """uvicorn's own multi-process path, with a listening socket made for TCP. The one uvicorn
+    binds leaves `proto` at 0, so asyncio never turns TCP_NODELAY on for accepted connections and
+    every keep-alive request after the first waits about 40 ms for the peer's delayed ACK
+    (uvicorn issue 3149; one process is not affected)."""
+    from uvicorn.supervisors import Multiprocess
+
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError as err:
+        raise _fail(f"Cannot listen on {config.host}:{config.port}: {err.strerror}", 1) from None
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def slack_manifest(

@@ -120,3 +120,15 @@ def test_serve_answers_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, 
         # uvicorn shuts down gracefully, then re-raises the signal it caught (exit by SIGTERM).
         assert process.wait(30) in (0, -signal.SIGTERM)
     assert SECRET not in process.stderr.read()
+
+
+def test_several_workers_answer_keep_alive_requests_without_the_delayed_ack_wait(tmp_path, api):
+    # With uvicorn's own socket each keep-alive request after the first waited ~40 ms (Nagle's
+    # algorithm against the client's delayed ACK): serve binds a TCP socket with TCP_NODELAY.
+    with serving(tmp_path, api, "--workers", "2") as (process, client):
+        timings = []
+        for _ in range(10):
+            started = time.perf_counter()
+            assert client.get("/healthz").status_code == 200
+            timings.append(time.perf_counter() - started)
+        assert min(timings[1:]) < 0.030, timings
