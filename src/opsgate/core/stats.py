@@ -237,7 +237,8 @@ def _listed(items: Sequence[tuple[str, int]]) -> str:
 MIN_PERIOD_S, MAX_PERIOD_S = 3600, 366 * 86400
 
 
-def stats_reply(rt: Runtime, period: str) -> Reply:
+def stats_period_s(period: str) -> int:
+    """`7d`, `30d`, ... as seconds; UserError naming what is accepted (chat and the stats page)."""
     try:
         period_s = parse_duration_s(period)
     except ValueError as err:
@@ -245,6 +246,11 @@ def stats_reply(rt: Runtime, period: str) -> Reply:
     if not MIN_PERIOD_S <= period_s <= MAX_PERIOD_S:
         raise UserError(f"Parameter `period`: from {format_duration_s(MIN_PERIOD_S)} to "
                         f"{format_duration_s(MAX_PERIOD_S)}, e.g. 7d or 30d.")
+    return period_s
+
+
+def stats_reply(rt: Runtime, period: str) -> Reply:
+    period_s = stats_period_s(period)
     until = rt.now() + timedelta(microseconds=1)  # periods are [since, until): what happened now counts
     with rt.store.transaction() as tx:
         numbers = read_stats(tx, until - timedelta(seconds=period_s), until)

@@ -45,7 +45,7 @@ people:
 roles:
   - {name: developer, members: [alice, bob]}
   - {name: sre, members: [carol], permissions: [approve, lock]}
-  - {name: auditor, members: [erin], permissions: [audit]}
+  - {name: auditor, members: [erin], permissions: [audit, stats]}
 commands:
   - name: restart
     summary: Restart a service

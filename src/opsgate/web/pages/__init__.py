@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from opsgate.domain.catalog import Catalog
 from opsgate.ports import Clock, Store
 from opsgate.web.auth import SignIn
-from opsgate.web.pages import alerts, audit, incidents, overview, requests, runbooks, signin
+from opsgate.web.pages import alerts, audit, incidents, overview, requests, runbooks, signin, stats
 from opsgate.web.pages.rows import CommandOf
 from opsgate.web.pages.site import NavItem, Site
 
@@ -27,6 +27,7 @@ NAV = [
     NavItem("Audit log", "/audit"),
     NavItem("Locks and freezes", "/environments"),
     NavItem("Runbooks", "/runbooks"),
+    NavItem("Numbers", "/stats"),
 ]
 
 
@@ -39,6 +40,7 @@ def page_routes(catalog: Catalog, store: Store, clock: Clock, sign_in: SignIn, c
         *incidents.routes(site),
         *alerts.routes(site),
         *runbooks.routes(site),
+        *stats.routes(site),
         *audit.routes(site, audit.ChainCheck(store)),
         *signin.routes(site),
         Mount("/static", StaticFiles(packages=[("opsgate.web.pages", "static")]), name="static"),
