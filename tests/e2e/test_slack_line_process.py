@@ -39,21 +39,11 @@ def line_processes(parent_pid: int) -> list[int]:
     return found
 
 
-def wait_until(check, timeout_s: float = 15.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def test_lines_run_in_a_second_process_at_a_lower_priority(tmp_path, api):
     with serving(tmp_path, api, "--line-process") as (process, client):
-        [child] = wait_until(lambda: line_processes(process.pid))
+        [child] = api.wait_for(lambda: line_processes(process.pid), timeout_s=15)
         nice = lambda pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # noqa: E731
-        wait_until(lambda: nice(child) > nice(process.pid))  # set first thing in the child
+        api.wait_for(lambda: nice(child) > nice(process.pid))  # set first thing in the child
         assert slash(client, api, "deploy status web prod", "7.7.7").status_code == 200
         [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"))
         assert "web in prod: v42" in posted.args["text"]
@@ -68,7 +58,7 @@ def test_a_refused_request_is_audited_by_the_line_process(tmp_path, api):
         assert answer.status_code == 401
         store = open_store(f"sqlite:///{tmp_path / 'opsgate.db'}", migrate=False)
         try:
-            records = wait_until(lambda: [r.fields() for r in store.iter_audit() if r.fields()["event"] == "delivery.refused"])
+            records = api.wait_for(lambda: [r.fields() for r in store.iter_audit() if r.fields()["event"] == "delivery.refused"])
         finally:
             store.close()
         assert "signature does not match" in records[0]["reason"]
@@ -77,9 +67,9 @@ def test_a_refused_request_is_audited_by_the_line_process(tmp_path, api):
 
 def test_a_dead_line_process_is_replaced_and_the_next_line_is_answered(tmp_path, api):
     with serving(tmp_path, api, "--line-process") as (process, client):
-        [child] = wait_until(lambda: line_processes(process.pid))
+        [child] = api.wait_for(lambda: line_processes(process.pid), timeout_s=15)
         os.kill(child, signal.SIGKILL)
-        wait_until(lambda: child not in line_processes(process.pid))
+        api.wait_for(lambda: child not in line_processes(process.pid), timeout_s=15)
         assert slash(client, api, "deploy status web prod", "8.8.8").status_code == 200
         [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"), timeout_s=30)
         assert "web in prod: v42" in posted.args["text"]
@@ -91,6 +81,6 @@ def test_metrics_add_up_the_counters_of_the_line_process(tmp_path, api):
     with serving(tmp_path, api, "--line-process") as (process, client):
         assert slash(client, api, "deploy status web prod", "9.9.9").status_code == 200
         api.wait_for(lambda: api.calls_to("chat.postMessage"))
-        exposed = wait_until(lambda: [line for line in client.get("/metrics").text.splitlines()
+        exposed = api.wait_for(lambda: [line for line in client.get("/metrics").text.splitlines()
                                       if line.startswith('opsgate_lines_total{') and 'result="ok"' in line])
         assert exposed[0].endswith(" 1.0")  # counted in the line process, shown by the serving one

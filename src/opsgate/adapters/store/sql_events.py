@@ -53,12 +53,7 @@ class SqlEvents:
         )
         claimed = [StoredEvent(id=row.id, source=row.source, external_id=row.external_id,
                                received_at=row.received_at, body=row.body) for row in self._conn.execute(query)]
-        if claimed:
-            self._conn.execute(
-                events.update()
-                .where(events.c.id.in_([event.id for event in claimed]))
-                .values(leased_until=now + timedelta(seconds=lease_s))
-            )
+        self._lease(events, [event.id for event in claimed], now + timedelta(seconds=lease_s))
         return claimed
 
     def event_processed(self, event_id: int, outcome: str, now: datetime) -> None:

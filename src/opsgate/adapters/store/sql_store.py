@@ -317,12 +317,7 @@ class SqlTransaction(SqlEvents, SqlBrowse, SqlIncidents, SqlSchedules, SqlAlerts
         )
         items = [OutboxItem(platform=row.platform, order_key=row.order_key, payload=row.payload, id=row.id,
                             attempts=row.attempts) for row in self._conn.execute(query)]
-        if items:
-            self._conn.execute(
-                outbox.update()
-                .where(outbox.c.id.in_([item.id for item in items]))
-                .values(leased_until=now + timedelta(seconds=lease_s))
-            )
+        self._lease(outbox, [item.id for item in items], now + timedelta(seconds=lease_s))
         return items
 
     def outbox_done(self, item_id: int) -> None:
@@ -361,6 +356,11 @@ class SqlTransaction(SqlEvents, SqlBrowse, SqlIncidents, SqlSchedules, SqlAlerts
             index_elements=[message_refs.c.platform, message_refs.c.request_id],
             set_={"channel": insert.excluded.channel, "ts": insert.excluded.ts, "updated_at": insert.excluded.updated_at},
         ))
+
+    def _lease(self, table: sa.Table, ids: list[int], until: datetime) -> None:
+        """Keep claimed rows (outbox items, events) from other claimers until `until`."""
+        if ids:
+            self._conn.execute(table.update().where(table.c.id.in_(ids)).values(leased_until=until))
 
     def _rows_written(self, insert: sa.Insert) -> int:
         # SQLAlchemy keeps the driver's rowcount of an INSERT only when asked to.
