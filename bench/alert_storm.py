@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from opsgate.adapters.chat.slack.testing import LocalSlackApi
 from opsgate.adapters.intake.testing import CERT_PATH, TOPIC, CertServer, Pki, alarm_message, body, pem, signed_envelope
 from opsgate.adapters.store import create_engine_for
-from slack_ack import free_port, one_client, wait_ready  # this folder's: the same start-up and client
+from slack_ack import _children, free_port, one_client, wait_ready  # this folder's: the same start-up and client
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-signing-secret"
@@ -81,6 +81,7 @@ class Result:
     group_rates: list[float]
     group_windows: list[int]
     processing_alone: float
+    cpu_s: dict[str, float]  # CPU seconds while sending and processing: "serve", "children"
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -117,6 +118,26 @@ async def send_all(port: int, bodies: list[bytes], senders: int) -> tuple[list[f
     requests = [sns_request(port, data) for data in bodies]
     await asyncio.gather(*(one_client(port, requests[i::senders], latencies, refused) for i in range(senders)))
     return latencies, refused
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc; clock ticks → seconds)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_role(pid: int) -> dict[str, float]:
+    """CPU seconds of `serve` and of the processes it started (its line process, or with
+    --workers the serving workers, each with its own line process)."""
+    total, tree = 0.0, list(_children(pid))
+    while tree:
+        child = tree.pop()
+        try:
+            total += cpu_seconds(child)
+        except OSError:  # gone meanwhile
+            continue
+        tree.extend(_children(child))
+    return {"serve": cpu_seconds(pid), "children": total}
 
 
 def processed(engine: sa.Engine) -> int:
@@ -222,7 +243,7 @@ def run(args: argparse.Namespace) -> Result:
                "OPSGATE_SLACK_BOT_TOKEN": "xoxb-bench", "OPSGATE_SLACK_API_URL": api.base_url,
                "OPSGATE_PORT": str(port), "OPSGATE_LOG_LEVEL": "warning",
                "OPSGATE_SNS_CERT_HOST_PATTERN": r"127\.0\.0\.1:\d+", "OPSGATE_SNS_CA_FILE": str(data / "ca.pem"),
-               "OPSGATE_WORKERS": str(args.workers)}
+               "OPSGATE_WORKERS": str(args.workers), "OPSGATE_SERVE_JOBS": "0" if args.intake_only else "1"}
         server = subprocess.Popen([sys.executable, "-m", "opsgate.cli", "serve"], env=env, stderr=subprocess.PIPE,
                                   text=True, cwd=ROOT)
         engine = create_engine_for(database_url)
@@ -230,16 +251,20 @@ def run(args: argparse.Namespace) -> Result:
             url = f"http://127.0.0.1:{port}"
             wait_ready(url, server)
             print(f"sending from {args.senders} senders...", flush=True)
+            cpu_before = cpu_by_role(server.pid)
             started = time.monotonic()
             latencies, refused = asyncio.run(send_all(port, bodies, args.senders))
             send_s = time.monotonic() - started
-            while processed(engine) < len(bodies) - len(refused):
+            while not args.intake_only and processed(engine) < len(bodies) - len(refused):
                 if time.monotonic() - started > 600:
                     raise SystemExit("the events were not processed within 10 minutes")
                 time.sleep(0.05)
             processed_s = time.monotonic() - started
-            print("waiting for the groups' messages to settle...", flush=True)
-            quiet(api, engine, settle_s=args.group_interval * 2 + 3)
+            cpu_after = cpu_by_role(server.pid)
+            cpu_s = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
+            if not args.intake_only:
+                print("waiting for the groups' messages to settle...", flush=True)
+                quiet(api, engine, settle_s=args.group_interval * 2 + 3)
         finally:
             server.terminate()
             try:
@@ -253,7 +278,8 @@ def run(args: argparse.Namespace) -> Result:
     rates, windows = calls_per_group_interval(api, api.stamps, args.group_interval)
     print("measuring the pipeline alone...", flush=True)
     alone = processing_alone(args.notifications, args.alarms, args.groups, args.group_interval)
-    return Result(len(bodies), len(refused), send_s, processed_s, latencies, dict(calls), rates, windows, alone)
+    return Result(len(bodies), len(refused), send_s, processed_s, latencies, dict(calls), rates, windows, alone,
+                  cpu_s)
 
 
 def report(result: Result, args: argparse.Namespace) -> None:
@@ -268,9 +294,12 @@ def report(result: Result, args: argparse.Namespace) -> None:
     rows = [
         ("notifications accepted (200) / refused", f"{result.sent - result.refused:,} / {result.refused:,}"),
         ("intake rate (sent / send time)", f"{result.sent / result.send_s:,.0f}/s"),
-        ("events/s end to end (received → processed)", f"{end_to_end:,.0f}/s"),
+        ("events/s end to end (received → processed)", "(intake only)" if args.intake_only else f"{end_to_end:,.0f}/s"),
         ("pipeline alone (stored → processed)", f"{result.processing_alone:,.0f}/s"),
         ("intake latency p50 / p99", f"{result.pct(0.50):.1f} / {result.pct(0.99):.1f} ms"),
+        ("CPU per event: serve / its children",
+         " / ".join(f"{result.cpu_s.get(role, 0.0) * 1000 / max(1, result.sent):.2f}" for role in ("serve", "children"))
+         + " ms"),
         ("chat calls: chat.postMessage / chat.update", f"{posts} / {updates}"),
         ("group messages (one per group incarnation)", f"{len(result.group_rates)}"),
         ("chat calls per group per interval (worst group)", f"{worst_rate:.2f}"),
@@ -281,6 +310,9 @@ def report(result: Result, args: argparse.Namespace) -> None:
     print(f"|{'-' * (width + 2)}|{'-' * 19}:|")
     for name, value in rows:
         print(f"| {name:<{width}} | {value:>18} |")
+    if args.intake_only:
+        print("\nIntake only: nothing was processed, so the targets are not judged.")
+        return
     ok = end_to_end >= 1000 and worst_rate <= 2
     print(f"\nTargets (>= 1,000 events/s end to end; <= 2 chat calls per group per interval): "
           f"{'met' if ok else 'NOT met'} (events/s {'met' if end_to_end >= 1000 else 'NOT met'}, "
@@ -295,6 +327,8 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--group-interval", type=int, default=5, help="seconds")
     parser.add_argument("--workers", type=int, default=1, help="`serve` processes (OPSGATE_WORKERS)")
+    parser.add_argument("--intake-only", action="store_true",
+                        help="serve without background jobs (OPSGATE_SERVE_JOBS=0): what intake alone takes")
     parser.add_argument("--postgres-url", help="run on this PostgreSQL database (a new, empty one) instead of SQLite")
     args = parser.parse_args()
     report(run(args), args)

@@ -1,7 +1,7 @@
 """Time to the HTTP ack of signed slash commands: `opsgate serve` against a bare Bolt app.
 
     .venv/bin/python bench/slack_ack.py [--requests 2000] [--clients 1,10,50] [--soak 10000]
-                                        [--line "deploy status web dev"] [--rounds 2]
+                                        [--soak-rounds 3] [--line "deploy status web dev"] [--rounds 2]
 
 Each server runs in its own process pinned to CPU 0 (uvicorn, one worker, no access log); the
 client and a local Slack Web API (which opsgate's answers and messages go to) share CPU 1. Each
@@ -11,8 +11,9 @@ while acking the next. The bare app is what Bolt's docs recommend for the fastes
 `ack()`, `process_before_response=True`, an `authorize=` function (no auth.test). Rounds alternate
 bare and opsgate so drift hits both.
 
-Also measured: the resident memory of `opsgate serve` at idle, and after `--soak` more requests
-once their work has drained (growth = leak). Targets: p99 <= 1.5x the bare app and < 100 ms at 50
+Also measured: the memory of `opsgate serve` and its processes at idle, and after each of
+`--soak-rounds` rounds of `--soak` more requests once their work has drained (growth that goes on
+round after round = a leak; growth in the first round only = a high-water mark). Targets: p99 <= 1.5x the bare app and < 100 ms at 50
 clients; idle memory <= 150 MB; no growth over 10,000 requests.
 """
 
@@ -274,7 +275,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
     parser.add_argument("--clients", default="1,10,50")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--soak", type=int, default=10_000, help="requests for the memory-growth check (0: skip)")
+    parser.add_argument("--soak", type=int, default=10_000, help="requests per soak round, for the memory-growth "
+                                                                  "check (0: skip)")
+    parser.add_argument("--soak-rounds", type=int, default=3, help="soak rounds, memory measured after each")
     parser.add_argument("--line", default="deploy status web dev", help="the /ops line opsgate runs")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary folder")
     parser.add_argument("--no-line-process", action="store_true", help="run lines on threads in the serving process")
@@ -314,7 +317,8 @@ def main() -> None:
                             posts_expected += len(latencies)
                             drained(slack_url, posts_expected)
                     if app == "opsgate" and round_no == args.rounds - 1 and args.soak:
-                        soak = soak_memory(port, server.pid, commands, slack_url, posts_expected, args.soak)
+                        soak = soak_memory(port, server.pid, commands, slack_url, posts_expected, args.soak,
+                                           args.soak_rounds)
                         posts_expected = soak.pop("posts")
                 finally:
                     stop(server)
@@ -324,17 +328,44 @@ def main() -> None:
     report(results, levels, idle_rss, soak if args.soak else None, args)
 
 
-def soak_memory(port: int, pid: int, commands: Commands, slack_url: str, posts: int, total: int) -> dict:
-    before = rss_mb(pid)
+SOAK_CHUNK = 1000  # soak requests sent before waiting for their work to drain
+
+
+def soak_memory(port: int, pid: int, commands: Commands, slack_url: str, posts: int, total: int,
+                rounds: int) -> dict:
+    """`rounds` soaks of `total` requests each (sent in chunks, each chunk's work drained before
+    the next, so no backlog of thousands of lines builds up), memory measured before the first
+    and after each: growth that stops after the first round is a high-water mark (caches filled,
+    pages a forked child copied on write); growth in every round is a leak."""
+    memory = [rss_mb(pid)]
+    by_process = [pss_by_process(pid)]
+    latencies, failures, drains = [], [], []
     started = time.monotonic()
-    latencies, failures = asyncio.run(run_level(port, commands, 10, total))
-    posts += len(latencies)
-    drain_s = drained(slack_url, posts)
-    time.sleep(1.0)
-    after = rss_mb(pid)
-    return {"before": before, "after": after, "requests": len(latencies), "failures": len(failures),
-            "seconds": time.monotonic() - started, "drain_s": drain_s, "posts": posts,
+    for _ in range(rounds):
+        for chunk in range(0, total, SOAK_CHUNK):  # the work drains between chunks: no backlog builds up
+            done, failed = asyncio.run(run_level(port, commands, 10, min(SOAK_CHUNK, total - chunk)))
+            latencies += done
+            failures += failed
+            posts += len(done)
+            drains.append(drained(slack_url, posts))
+        time.sleep(1.0)
+        memory.append(rss_mb(pid))
+        by_process.append(pss_by_process(pid))
+    return {"memory": memory, "by_process": by_process, "requests": len(latencies), "failures": len(failures),
+            "seconds": time.monotonic() - started, "drain_s": max(drains), "posts": posts, "per_round": total,
             "p99": sorted(latencies)[int(0.99 * len(latencies))]}
+
+
+def pss_by_process(pid: int) -> dict[str, float]:
+    """PSS of `serve` itself and of each process it started, by name (MB)."""
+    found = {"serve": _field_kb(Path(f"/proc/{pid}/smaps_rollup"), "Pss:") / 1024}
+    for child in _children(pid):
+        try:
+            name = Path(f"/proc/{child}/comm").read_text().strip()
+            found[name] = found.get(name, 0.0) + _field_kb(Path(f"/proc/{child}/smaps_rollup"), "Pss:") / 1024
+        except OSError:
+            continue
+    return found
 
 
 def report(results: list[Level], levels: list[int], idle_rss: list[float], soak: dict | None, args) -> None:
@@ -366,10 +397,14 @@ def report(results: list[Level], levels: list[int], idle_rss: list[float], soak:
     console.print(summary)
     console.print(f"opsgate serve idle memory (PSS of serve and its processes): {', '.join(f'{m:.0f} MB' for m in idle_rss)} (target <= 150 MB)")
     if soak:
-        console.print(f"Soak: {soak['requests']:,} requests at 10 clients in {soak['seconds']:.0f} s "
-                      f"({soak['failures']} failed, ack p99 {soak['p99']:.1f} ms, work drained {soak['drain_s']:.1f} s after "
-                      f"the last ack); memory {soak['before']:.0f} MB before, {soak['after']:.0f} MB after "
-                      f"({soak['after'] - soak['before']:+.1f} MB)")
+        memory = soak["memory"]
+        steps = ", ".join(f"{after:.0f} ({after - before:+.1f})" for before, after in zip(memory, memory[1:]))
+        console.print(f"Soak: {len(memory) - 1} rounds of {soak['per_round']:,} requests at 10 clients in "
+                      f"{soak['seconds']:.0f} s, in chunks of {SOAK_CHUNK:,} ({soak['failures']} failed, ack p99 "
+                      f"{soak['p99']:.1f} ms, a chunk's work drained at most {soak['drain_s']:.1f} s after its last ack); memory (PSS of serve and its processes) "
+                      f"{memory[0]:.0f} MB before, after each round: {steps} MB")
+        for name in soak["by_process"][0]:
+            console.print(f"  {name}: " + " → ".join(f"{sizes.get(name, 0.0):.0f}" for sizes in soak["by_process"]) + " MB")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,13 @@ def export(
     from opsgate.core.builtins import builtin_commands
     from opsgate.core.incidents import postmortem
     from opsgate.domain.incident import normalise_id
+    from opsgate.domain.pages import PageLinks
     from opsgate.errors import UserError
 
     incident_id = normalise_id(incident)
     if incident_id is None:
         raise _fail(f"'{incident}' is not an incident id; use one such as inc-12 (or 12)", 2)
-    _, catalog = _catalog(config)
+    settings, catalog = _catalog(config)
     commands = {**catalog.commands, **builtin_commands(tuple(catalog.environments))}
     store = _store(config)
     try:
@@ -42,7 +43,7 @@ def export(
         raise _fail(problem.message, 1) from None
     finally:
         store.close()
-    draft = postmortem.markdown(found, catalog.incidents, SystemClock().now())
+    draft = postmortem.markdown(found, catalog.incidents, SystemClock().now(), PageLinks(settings.base_url))
     if out_file is None:
         typer.echo(draft, nl=False)
         return

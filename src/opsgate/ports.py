@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +15,7 @@ from opsgate.domain.audit import AuditEntry, SealedRecord, VerifyResult
 from opsgate.domain.catalog import ActionSpec, Environment
 from opsgate.domain.incident import Incident, IncidentTimes, RoleHolder, TimelineEntry
 from opsgate.domain.lock import Lock
-from opsgate.domain.message import Button, Message
+from opsgate.domain.message import Button, Mention, Message
 from opsgate.domain.request import ApprovalRecord, RequestRecord, State
 from opsgate.domain.rooms import ChatMessage, InviteOutcome, OpenedRoom
 from opsgate.domain.schedule import CheckState, Reminder, ReminderState
@@ -41,6 +41,7 @@ class OutboxItem:
     payload: dict[str, Any]
     id: int = 0  # set by the store
     attempts: int = 0
+    turn_at: datetime | None = None  # the channel turn pacing held this item back for, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,11 @@ class EventTransaction(Protocol):
 
     def event_add(self, source: str, external_id: str, body: dict[str, Any], now: datetime) -> bool:
         """Store a received event; False (nothing written) if (source, external_id) was stored before."""
+        ...
+
+    def events_add(self, received: Sequence[tuple[str, str, dict[str, Any]]], now: datetime) -> list[bool]:
+        """`event_add` for many (source, external_id, body) at once: for each, True if written now
+        (the first of the same id within `received` wins)."""
         ...
 
     def events_claim(self, now: datetime, *, limit: int, lease_s: float) -> list[StoredEvent]:
@@ -217,12 +223,28 @@ class IncidentTransaction(Protocol):
         """Oldest first."""
         ...
 
+    def incident_link_group(self, incident_id: str, group_id: str, person_id: str, now: datetime) -> bool:
+        """Tie an alert group to an incident; False (nothing written) if it was tied already."""
+        ...
+
+    def incident_linked_groups(self, incident_ids: Collection[str]) -> dict[str, set[str]]:
+        """The alert groups tied by hand to these incidents: group id → the incident ids."""
+        ...
+
 
 class DeliveryTransaction(Protocol):
     """Outbox queries for paced delivery (chat adapters)."""
 
     def outbox_defer(self, item_id: int, due: datetime) -> None:
-        """Hold a claimed item back until `due` without counting a failed attempt (pacing)."""
+        """Hold a claimed item back until `due`, its channel turn, without counting a failed attempt."""
+        ...
+
+    def pacing_next_free(self, platform: str, channel: str) -> datetime:
+        """The channel's next free turn (long past for a channel never paced), locked until the
+        transaction ends so every sender (replica, worker) takes turns from the same count."""
+        ...
+
+    def pacing_set(self, platform: str, channel: str, next_free: datetime) -> None:
         ...
 
     def outbox_next(self, platform: str, order_key: str, after_id: int) -> OutboxItem | None:
@@ -296,6 +318,10 @@ class AlertsTransaction(Protocol):
     def deployment_put(self, record: DeploymentRecord, now: datetime) -> DeploymentRecord:
         """Store the summary of a deployment in a channel; one already stored for (key, channel)
         keeps its id (so its message is updated, not posted again) and gets the new body."""
+        ...
+
+    def deployment_get(self, deployment_id: str) -> DeploymentRecord | None:
+        """A stored deployment summary by its id (`d-…`: its page)."""
         ...
 
     def notifications_counted(self, counts: dict[str, int], now: datetime) -> None:
@@ -403,6 +429,10 @@ class Transaction(EventTransaction, BrowseTransaction, SchedulesTransaction, Inc
         """How many items are waiting (not given up)."""
         ...
 
+    def outbox_waiting(self, platform: str, order_keys: Collection[str]) -> set[str]:
+        """Those of `order_keys` with an item still waiting to be sent (not given up)."""
+        ...
+
     def message_ref_get(self, platform: str, request_id: str) -> MessageRef | None: ...
 
     def message_ref_put(self, platform: str, request_id: str, ref: MessageRef, now: datetime) -> None:
@@ -448,6 +478,10 @@ class OutboxChat(Chat, Protocol):
         """Something was queued and committed: send it now rather than at the next poll."""
         ...
 
+    def still_queued(self, tx: Transaction, subjects: Collection[str]) -> set[str]:
+        """Those of `subjects` (messages updated in place) with a message about them not yet sent."""
+        ...
+
 
 class IncidentRooms(Protocol):
     """Chat operations beyond messages, for incident rooms. Failures raise RoomUnavailable with a
@@ -459,8 +493,9 @@ class IncidentRooms(Protocol):
         """A new channel named `name` (or `name-2`, ... when taken), with opsgate in it."""
         ...
 
-    def start_thread(self, channel: str, text: str) -> str:
-        """Post `text` in `channel` now; returns the message id that replies thread under."""
+    def start_thread(self, channel: str, text: str, mentions: tuple[Mention, ...] = ()) -> str:
+        """Post `text` in `channel` now, notifying `mentions`; returns the message id that replies
+        thread under."""
         ...
 
     def invite(self, channel: str, user_ids: tuple[str, ...], group_ids: tuple[str, ...]) -> InviteOutcome:

@@ -75,6 +75,13 @@ def aws_sessions(settings: Settings, sandbox: Any = None) -> SessionFactory:
     return SessionFactory(endpoint_url=sandbox.endpoint_url, base_session=base)
 
 
+def quick_sessions(sessions: SessionFactory, *, read_timeout_s: float) -> SessionFactory:
+    """`sessions` with short timeouts and one retry, for work someone waits on (a page, an alarm's
+    chart): the time budget cannot cut one hanging AWS call short."""
+    return SessionFactory(endpoint_url=sessions.endpoint_url, base_session=sessions.base, connect_timeout_s=3,
+                          read_timeout_s=read_timeout_s, max_attempts=2)
+
+
 def automation(sessions: SessionFactory) -> AutomationRouter:
     aws = AwsAutomation(all_targets(), sessions)
     return AutomationRouter({"builtin": builtin_actions.BuiltinActions(), **{kind: aws for kind in aws.kinds}})
@@ -83,7 +90,7 @@ def automation(sessions: SessionFactory) -> AutomationRouter:
 def opsgate_reads(aws: Automation, store: SqlStore, catalog: Catalog, clock: Clock,
                   base_url: str | None) -> dict[str, Automation]:
     """Read kinds that need opsgate's own records: deployments (AWS merged with requests), holds, incidents."""
-    return {DEPLOYMENTS: DeploymentHistory(aws, store, catalog, PageLinks(base_url).request),
+    return {DEPLOYMENTS: DeploymentHistory(aws, store, catalog, PageLinks(base_url)),
             HOLDS: EnvironmentHolds(store, clock), INCIDENTS: OpenIncidents(store, clock)}
 
 
@@ -121,6 +128,7 @@ def build(settings: Settings, chat: Chat, *, clock: Clock | None = None, migrate
     router.targets[RUNBOOK_SEARCH] = RunbookSearch(catalog.runbooks, settings.base_url)
     # The dispatcher's store is metered: decisions on requests are timed once committed (/metrics).
     dispatcher = Dispatcher(catalog, MeteredStore(store), router, chat, clock, directory, rooms)
+    dispatcher.rt.pages = PageLinks(settings.base_url)  # incident timelines and drafts link the pages
     worker = background_jobs(dispatcher, sessions, settings, context_chat) if background else Worker([])
     app = App(settings, catalog, store, dispatcher, worker, sessions, sandbox)
     if background:
@@ -153,6 +161,10 @@ def background_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: 
 
 
 NOTIFY_EVENTS = "notify-events"
+# Woken by intake, event processing starts at once when it has been idle, else this long after its
+# last start: each run takes what arrived meanwhile (a run reads every open group once, whatever
+# the batch size), and a waiting alert is at most this late.
+NOTIFY_SOONEST_S = 0.5
 
 
 def notification_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: Settings,
@@ -164,14 +176,13 @@ def notification_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings
     rt = dispatcher.rt
     pipeline = NotificationPipeline(rt.catalog, rt.chat, default_channel=settings.default_channel)
     context_chat = context_chat or (rt.chat if hasattr(rt.chat, "post_context") else None)
-    # Its own short timeouts: the time budget cannot cut one hanging AWS call short.
-    context_sessions = SessionFactory(endpoint_url=sessions.endpoint_url, base_session=sessions.base,
-                                      connect_timeout_s=3, read_timeout_s=5, max_attempts=2)
     context = AlarmContextStep(rt.catalog.notifications,
-                               AwsAlertContext(context_sessions, rt.catalog.environments.values(), rt.clock),
+                               AwsAlertContext(quick_sessions(sessions, read_timeout_s=5),
+                                               rt.catalog.environments.values(), rt.clock),
                                context_chat)
     return [
-        Job(NOTIFY_EVENTS, EventProcessor(rt.store, pipeline, rt.clock).process_due, interval_s=1),
+        Job(NOTIFY_EVENTS, EventProcessor(rt.store, pipeline, rt.clock).process_due, interval_s=1,
+            soonest_s=NOTIFY_SOONEST_S),
         Job("notify-flush", GroupFlusher(rt.catalog, rt.store, rt.chat, rt.clock, context=context).flush_due,
             interval_s=1),
     ]
@@ -251,7 +262,14 @@ def build_slack_back(settings: Settings, *, clock: Clock | None = None, migrate:
 def run_line_process(settings: Settings, queue: Any) -> None:
     """The line process `serve` starts: runs the lines the serving process acked, sends the
     outbox, runs the background jobs."""
-    from opsgate.adapters.chat.slack.line_process import DENY_FORM, LINE, REFUSED, become_line_process, serve_queue
+    from opsgate.adapters.chat.slack.line_process import (
+        DENY_FORM,
+        EVENTS_STORED,
+        LINE,
+        REFUSED,
+        become_line_process,
+        serve_queue,
+    )
     from opsgate.logs import configure
 
     become_line_process(LINE_PROCESS_NICE)
@@ -260,7 +278,7 @@ def run_line_process(settings: Settings, queue: Any) -> None:
     back.start()
     try:
         serve_queue(queue, {LINE: back.runner.start, DENY_FORM: back.runner.ask_deny_reason,
-                            REFUSED: back.app.dispatcher.audit_rejected})
+                            REFUSED: back.app.dispatcher.audit_rejected, EVENTS_STORED: lambda: back.app.on_event_stored()})
     finally:
         back.stop()
 
@@ -343,15 +361,17 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
         endpoint = SlackEndpoint(bolt, RequestGuard(signing_secret), audit).handle
     if back is not None:
         catalog, read_store, command_of = back.app.catalog, back.app.store, back.app.dispatcher.rt.command
+        sessions = back.app.sessions
     else:
         catalog = catalog_from(settings.config_path)
         read_store, command_of = store, command_table(catalog).get
+        sessions = None if settings.sandbox else aws_sessions(settings)  # the sandbox runs in the line process
     intake = intake_web(settings, catalog, read_store, clock or SystemClock(),
-                        on_stored=(lambda: back.app.on_event_stored()) if back is not None else (lambda: None))
+                        on_stored=(lambda: back.app.on_event_stored()) if back is not None else lines.events_stored)
     asgi = create_app(WebParts(readiness=readiness, slack=endpoint, on_startup=[start],
                                on_shutdown=[stop], max_body_bytes=settings.max_body_bytes,
-                               routes=web_routes(settings, catalog, read_store, clock or SystemClock(), command_of)
-                               + intake.routes, body_limits=intake.body_limits))
+                               routes=web_routes(settings, catalog, read_store, clock or SystemClock(), command_of,
+                                                 sessions) + intake.routes, body_limits=intake.body_limits))
     return SlackServer(asgi, back, lines)
 
 
@@ -384,22 +404,28 @@ def sign_in(settings: Settings, catalog: Catalog, clock: Clock) -> Any:
 
 
 def web_routes(settings: Settings, catalog: Catalog, store: SqlStore, clock: Clock,
-               command_of: Callable[[str], Command | None]) -> list[Any]:
-    """The pages, sign-in and /metrics, for the ASGI app of `serve` and of the demo."""
+               command_of: Callable[[str], Command | None], sessions: SessionFactory | None) -> list[Any]:
+    """The pages, sign-in and /metrics, for the ASGI app of `serve` and of the demo. `sessions`:
+    how the deployments page reads AWS (None: it reads none)."""
     from opsgate.metrics_db import DatabaseCollector
     from opsgate.web.metrics_endpoint import metrics_route
     from opsgate.web.pages import page_routes
 
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    deployments = None
+    if sessions is not None:
+        aws = AwsAutomation(all_targets(), quick_sessions(sessions, read_timeout_s=10))
+        deployments = DeploymentHistory(aws, store, catalog, PageLinks(settings.base_url))
     return [metrics_route([DatabaseCollector(store)], token=metrics_token),
-            *page_routes(catalog, store, clock, sign_in(settings, catalog, clock), command_of)]
+            *page_routes(catalog, store, clock, sign_in(settings, catalog, clock), command_of, deployments)]
 
 
 def build_pages_server(app: App, clock: Clock | None = None) -> Any:
     """The pages, /metrics and health checks over an App whose chat is not Slack (the demo's console)."""
     from opsgate.web.app import WebParts, create_app
 
-    routes = web_routes(app.settings, app.catalog, app.store, clock or SystemClock(), app.dispatcher.rt.command)
+    routes = web_routes(app.settings, app.catalog, app.store, clock or SystemClock(), app.dispatcher.rt.command,
+                        app.sessions)
     return create_app(WebParts(readiness=app.store.readiness_problem, routes=routes,
                                max_body_bytes=app.settings.max_body_bytes))
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from opsgate import log_context
 from opsgate.core.leadership import Leadership
 
 log = logging.getLogger("opsgate.worker")
@@ -32,6 +33,9 @@ class Job:
     run: Callable[[], int]
     interval_s: float
     singleton: bool = False  # only in the process holding the scheduler lease
+    # `run_soon` starts it no sooner than this after its last start: under a stream of wake-ups
+    # (an alert storm) each run then takes a batch's worth of work instead of a few items each.
+    soonest_s: float = 0.0
 
 
 class Service(Protocol):
@@ -51,6 +55,7 @@ class Worker:
         self.leadership = leadership
         self.services: list[Service] = []  # started and stopped with the jobs
         self._running: set[str] = set()  # jobs running now (run_soon leaves them be)
+        self._started: dict[str, datetime] = {}  # each job's last start
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         if leadership is not None:
             self.scheduler.add_job(self._guarded(Job(LEASE_JOB, leadership.renew, leadership.renew_every_s)),
@@ -67,10 +72,12 @@ class Worker:
             if job.singleton and not self.leading():
                 return False
             self._running.add(job.name)
+            self._started[job.name] = datetime.now(timezone.utc)
             try:
-                job.run()
+                with log_context.bound(job=job.name):  # every line the job writes says which job
+                    job.run()
             except Exception:  # one failing job must not stop the others, nor the next run
-                log.exception("background job failed", extra={"job": job.name})
+                log.exception("background job failed")
             finally:
                 self._running.discard(job.name)
             return True
@@ -85,12 +92,17 @@ class Worker:
         return [job.name for job in self.jobs if self._guarded(job)()]
 
     def run_soon(self, name: str) -> None:
-        """Run a job now rather than at its next interval (new work came in). A no-op while it runs
-        (its jobs loop until their work is done) or before the scheduler starts."""
+        """Run a job now rather than at its next interval (new work came in), or at its `soonest_s`
+        after its last start if that is later. A no-op while it runs (its jobs loop until their
+        work is done) or before the scheduler starts."""
         if name in self._running or not self.scheduler.running:
             return
+        now = datetime.now(timezone.utc)
+        job = next((j for j in self.jobs if j.name == name), None)
+        started = self._started.get(name)
+        when = now if job is None or started is None else max(now, started + timedelta(seconds=job.soonest_s))
         try:
-            self.scheduler.modify_job(name, next_run_time=datetime.now(timezone.utc))
+            self.scheduler.modify_job(name, next_run_time=when)
         except JobLookupError:
             log.warning("no background job to run soon", extra={"job": name})
 

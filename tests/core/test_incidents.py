@@ -364,6 +364,20 @@ def test_thread_mode_uses_a_thread_in_the_incidents_channel(sqlite_url):
     w.store.close()
 
 
+def test_thread_mode_mentions_the_responders_in_the_threads_first_message(sqlite_url):
+    severities = (Severity("1", "critical", responders=("alice", "carol", "ghost"), groups={"console": ("oncall",)}),)
+    w = World(sqlite_url, replace(SETTINGS, mode=RoomKind.THREAD, severities=severities))
+    reply = declare(w, line='incident declare title="Checkout returns 500s" sev=1')
+    assert "Not notified: ghost has no console id in the catalog." in reply.text
+    screen = w.screen.getvalue()
+    # The responders but the declarer, and the severity's groups: a thread has nobody to invite.
+    assert "Responders: Carol.\n  mentioning carol, group oncall" in screen
+    assert "invited" not in screen
+    assert w.timeline()[1] == ("room", "The room is a thread in the incidents channel (C0INCIDENTS); Not notified: "
+                                       "ghost has no console id in the catalog", "alice")
+    w.store.close()
+
+
 def test_without_room_operations_the_incident_is_worked_by_its_id(sqlite_url):
     clock, chat, store = FakeClock(NOW), RecordingChat(), open_store(sqlite_url)
     dispatcher = Dispatcher(replace(catalog(), incidents=SETTINGS), store, AutomationRouter({}), chat, clock)

@@ -37,10 +37,11 @@ notifications:
 
 
 class AlertWorld(SlackWorld):
-    def __init__(self, tmp_path, database_url, pki, cert_server, clock, **kwargs) -> None:  # noqa: F811
+    def __init__(self, tmp_path, database_url, pki, cert_server, clock, catalog: str = CATALOG,  # noqa: F811
+                 **kwargs) -> None:
         (tmp_path / "ca.pem").write_bytes(pem(pki.ca))
         env = {"OPSGATE_SNS_CERT_HOST_PATTERN": r"127\.0\.0\.1:\d+", "OPSGATE_SNS_CA_FILE": "ca.pem"}
-        super().__init__(tmp_path, database_url, catalog=CATALOG, clock=clock, extra_env=env, **kwargs)
+        super().__init__(tmp_path, database_url, catalog=catalog, clock=clock, extra_env=env, **kwargs)
         self.pki, self.cert_server, self.clock = pki, cert_server, clock
         self.sent = 0
 
@@ -147,3 +148,39 @@ def test_a_restart_loses_nothing_and_posts_nothing_twice(tmp_path, database_url,
         assert reply["thread_ts"] == details["thread_ts"] and "*Resolved:*" in reply["text"]
     finally:
         third.close()
+
+
+def test_an_alarm_in_an_incidents_environment_goes_into_its_timeline_and_draft(tmp_path, database_url, pki,  # noqa: F811
+                                                                                cert_server, clock):  # noqa: F811
+    incidents = "incidents:\n  channel: C0INCIDENTS\n  declare_roles: [developer]\n"
+    world = AlertWorld(tmp_path, database_url, pki, cert_server, clock, catalog=CATALOG + incidents)
+    try:
+        assert world.command("U0ALICE", 'incident declare sev=2 title="Checkout returns 500s" env=prod').status_code == 200
+        world.settle()
+        [created] = world.api.calls_to("conversations.create")
+        room = created.answer["channel"]["id"]
+        clock.advance(60)
+        world.sns_alarm("web-5xx", severity="critical")
+        world.after(30)
+        [main] = world.api.wait_for(lambda: [c.args for c in world.api.calls_to("chat.postMessage")
+                                             if "firing" in c.args["text"]], timeout_s=30)
+        ack = buttons_of(main)["Ack"]
+        group = ack["value"].split()[1]
+        assert world.click("U0CAROL", ack, world.api.calls_to("chat.postMessage")[-1].answer["ts"]).status_code == 200
+        world.settle()
+        clock.advance(60)
+        world.sns_alarm("web-5xx", "OK", severity="critical")
+        world.after(300)
+        with world.served.app.store.reading() as tx:
+            entries = [(e.kind, e.text, e.actor_id) for e in tx.incident_timeline("inc-1")]
+        about = f"critical web-5xx on app/web-5xx/50dc6c495c0c9188 (prod) — alert group {group}"
+        assert entries[2:] == [("alert", f"Fired: {about}", "cloudwatch"),
+                               ("alert", f"Carol Example acknowledged {about}", "carol"),
+                               ("alert", f"Resolved: {about}", "cloudwatch")]
+        assert world.command("U0ALICE", "incident export", channel=room).status_code == 200
+        world.settle()
+        [draft] = world.api.uploads.values()
+        assert f"**alert** — Resolved: {about} (cloudwatch) · [Alert group page](https://ops.example.com/alerts/{group})" \
+            in draft.decode()
+    finally:
+        world.close()

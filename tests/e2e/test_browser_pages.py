@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.slack_world import SlackWorld, buttons_of
+from tests.e2e.slack_world import CATALOG, SlackWorld, buttons_of
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -162,3 +162,32 @@ def test_an_incident_timeline_is_shown_from_the_overview(page, world):
     assert page.locator("h1").inner_text().startswith("Incident inc-1")
     assert page.locator("#timeline li strong").all_inner_texts() == ["declared", "status", "update"]
     assert "Rolled back web" in page.locator("#timeline").inner_text()
+
+
+# opsgate's own records only (no AWS source): the restarts of web are its deployments.
+DEPLOYMENTS_CATALOG = CATALOG + """  - name: deploy history
+    summary: List web's deployments
+    class: read
+    roles: [developer, sre]
+    parameters:
+      - {name: env, type: environment, default: dev}
+    action: {kind: deployments, view: history, services: {web: {commands: [restart]}}}
+"""
+
+
+def test_the_deployments_page_lists_a_request_and_links_to_it(page, tmp_path, sqlite_url):
+    world = SlackWorld(tmp_path, sqlite_url, base_url=PUBLIC, catalog=DEPLOYMENTS_CATALOG,
+                       extra_env={"OPSGATE_WEB_TOKEN": TOKEN, "OPSGATE_WEB_TOKEN_PERSON": "carol"})
+    try:
+        world.command("U0CAROL", "restart web dev")
+        world.settle()
+        sign_in(page, world)
+        page.click("header nav >> text=Deployments")
+        page.wait_for_url(re.compile(r"/deployments$"))
+        row = page.locator("section.board[data-environment=dev] tr[data-source=opsgate]")
+        assert "restart" in row.inner_text() and "succeeded" in row.inner_text()
+        row.locator("a.request").click()
+        page.wait_for_url(re.compile(r"/requests/r-"))
+        assert page.locator("h1 .state").inner_text() == "succeeded"
+    finally:
+        world.close()

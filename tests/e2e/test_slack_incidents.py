@@ -144,7 +144,8 @@ def test_an_incident_declared_worked_and_resolved_in_slack(world, tmp_path):
 
 
 def world_env(world: SlackWorld, tmp_path) -> dict[str, str]:
-    return {"OPSGATE_DATABASE_URL": world.settings.database_url, "OPSGATE_CONFIG": str(tmp_path / "opsgate.yaml")}
+    return {"OPSGATE_DATABASE_URL": world.settings.database_url, "OPSGATE_CONFIG": str(tmp_path / "opsgate.yaml"),
+            "OPSGATE_BASE_URL": world.settings.base_url or ""}  # the same pages linked as by the server
 
 
 def without_draft_time(markdown: str) -> list[str]:
@@ -159,7 +160,8 @@ def test_a_channel_that_cannot_be_created_falls_back_to_a_thread_and_says_so(wor
     [answer] = posts_to(world, OPS)
     assert "Could not create the channel #inc-" in answer["text"] and "(Slack answered restricted_action)" in answer["text"]
     assert "The room is a thread in the incidents channel (C0INCIDENTS)." in answer["text"]
-    assert root["text"].startswith("🚨 `inc-1` · sev 2 (major)") and world.api.calls_to("conversations.invite") == []
+    # Nobody is invited to a thread: sev 2's responder is mentioned in its first message instead.
+    assert root["text"].startswith("<@U0BOB> 🚨 `inc-1` · sev 2 (major)") and world.api.calls_to("conversations.invite") == []
     mention = {"type": "app_mention", "user": "U0BOB", "channel": INCIDENTS, "ts": f"{time.time():.6f}",
                "thread_ts": ts, "text": '<@UOPSGATE> incident update status=identified "a stuck consumer"'}
     world.event(mention, event_id="Ev0MENTION")
@@ -205,3 +207,17 @@ def test_a_member_of_a_responder_group_may_work_the_incident(world):
     assert any(t.startswith("Cannot acknowledge the incident: only its role holders") for t in answers)
     assert any(t.startswith("Acknowledged `inc-1` at ") for t in answers)
     assert [(kind, actor) for kind, _, actor in timeline(world)][-1] == ("ack", "slack:U0DAVE")
+
+
+def test_in_thread_mode_the_responders_are_mentioned_in_the_threads_first_message(tmp_path, database_url):
+    catalog = INCIDENT_CATALOG.replace("  channel: C0INCIDENTS\n", "  mode: thread\n  channel: C0INCIDENTS\n")
+    world = SlackWorld(tmp_path, database_url, catalog=catalog)
+    try:
+        run(world, "U0ALICE", 'incident declare sev=1 title="Checkout returns 500s"')
+        [root] = posts_to(world, INCIDENTS)
+        assert root["text"].startswith("<@U0CAROL> <!subteam^S0ONCALL> 🚨 `inc-1` · sev 1 (critical)")
+        assert "Responders: Carol Example." in root["text"]
+        assert root["blocks"][0]["text"]["text"] == "<@U0CAROL> <!subteam^S0ONCALL>"  # what notifies them
+        assert world.api.calls_to("conversations.create") == [] and world.api.calls_to("conversations.invite") == []
+    finally:
+        world.close()

@@ -5,6 +5,7 @@ now") naming a reason that is counted; a retried message is a 200 and stored onc
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -314,9 +315,9 @@ def test_a_rotated_secret_and_the_previous_one_are_both_accepted(tmp_path, datab
         for n, secret in enumerate(["new-secret-abcdefghijklmnop", SECRET]):
             headers = {"x-opsgate-timestamp": stamp, "x-opsgate-signature": sign_webhook(secret.encode(), stamp, ALERT),
                        "x-opsgate-delivery": f"d-{n}"}
-            assert web.webhooks.handle("grafana", ALERT, headers)[0] == 200
+            assert asyncio.run(web.webhooks.handle("grafana", ALERT, headers))[0] == 200
         headers["x-opsgate-signature"] = sign_webhook(b"some-other-secret-0123456789", stamp, ALERT)
-        assert web.webhooks.handle("grafana", ALERT, headers)[0] == 401
+        assert asyncio.run(web.webhooks.handle("grafana", ALERT, headers))[0] == 401
     finally:
         store.close()
 

@@ -13,12 +13,16 @@ Three views: `history` (the newest `last` entries), `status` (what is in flight,
 finished deployment from each source) and `in-flight` (the environment summary's line). History
 and status offer a rollback: a button whose line is the catalog's rollback command (the `rollback:`
 of the command that asked) for that service and environment; clicking it goes through the policy
-like typing it.
+like typing it, and link to the deployments page when opsgate has a base URL.
+
+`DeploymentHistory.read` is the one path to the entries: chat shows them as text, the deployments
+page (core.deploy_reading, web/pages/deployments.py) as tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opsgate.core import render
@@ -27,6 +31,7 @@ from opsgate.domain.catalog import ActionSpec, Catalog, Command
 from opsgate.domain.deployment import Deployment, Phase, chosen_services
 from opsgate.domain.durations import format_duration_s
 from opsgate.domain.message import Button
+from opsgate.domain.pages import PageLinks
 from opsgate.domain.request import RequestRecord, State
 from opsgate.domain.templates import fill
 from opsgate.errors import AutomationError
@@ -244,12 +249,26 @@ def rollback_line(rollback: Command, values: Mapping[str, str], environment: str
 
 # -- the automation ----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class DeploymentList:
+    """What one read of a `deployments` action found, before it is shown."""
+
+    view: str
+    services: list[str]
+    environment: str
+    last: int
+    shown: list[Deployment]  # what the view shows, newest first
+    total: int  # entries found, AWS's and opsgate's, before the view chose
+    problems: list[str]  # sources that could not be read, each a sentence
+    aws_ok: bool  # False when no AWS source answered
+
+
 class DeploymentHistory:
     """The Automation for `deployments` actions: the AWS target for the AWS part, the store for
     opsgate's requests."""
 
-    def __init__(self, aws: Automation, store: Store, catalog: Catalog, page_url: PageUrl) -> None:
-        self.aws, self.store, self.catalog, self.page_url = aws, store, catalog, page_url
+    def __init__(self, aws: Automation, store: Store, catalog: Catalog, pages: PageLinks) -> None:
+        self.aws, self.store, self.catalog, self.pages = aws, store, catalog, pages
 
     def plan(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> list[PlannedCall]:
         aws_settings, records = split_settings(action.settings)
@@ -261,7 +280,10 @@ class DeploymentHistory:
                                      {"commands": ", ".join(commands), "environment": _environment(ctx)}))
         return calls
 
-    def run(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult:
+    def read(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> DeploymentList:
+        """AWS's deployments (under the environment's role) merged with opsgate's requests, as the
+        action's view chooses them. An AWS failure is a problem of the list, not an error: opsgate's
+        records are still worth showing."""
         aws_settings, records = split_settings(action.settings)
         settings = fill(aws_settings, template_values(params, ctx))
         services = chosen_services(settings)  # an unknown service fails here, before any call
@@ -269,20 +291,29 @@ class DeploymentHistory:
         last = _last(settings)
         try:
             aws = self.aws.run(ActionSpec(action.kind, aws_settings), params, ctx)
-        except AutomationError as err:  # opsgate's records are still worth showing
+        except AutomationError as err:
             aws = RunResult(ok=False, summary=err.message, output={"problems": [f"AWS: {err.message}"]})
         found = [Deployment.from_dict(d) for d in aws.output.get("deployments", [])]
         environment = _environment(ctx)
         merged = merge(found, self._requests(services, records, environment, last), self.catalog.commands)
-        shown = choose(view, merged, last)
-        text = deployments_text(view, shown, services, environment, len(merged), self.page_url)
-        problems = aws.output.get("problems", [])
-        if problems:
-            text += "\n" + "\n".join(f"⚠️ {problem}" for problem in problems)
+        return DeploymentList(view, services, environment, last, choose(view, merged, last), len(merged),
+                              list(aws.output.get("problems", [])), aws.ok)
+
+    def run(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext) -> RunResult:
+        found = self.read(action, params, ctx)
+        view, shown, environment = found.view, found.shown, found.environment
+        text = deployments_text(view, shown, found.services, environment, found.total, self.pages.request)
+        if found.problems:
+            text += "\n" + "\n".join(f"⚠️ {problem}" for problem in found.problems)
+        page = None if view == "in-flight" else self.pages.deployments(
+            found.services[0] if len(found.services) == 1 else None, environment,
+            found.last if view == "history" else None)
+        if page:
+            text += f"\nOn the deployments page: {page}"
         buttons = () if view == "in-flight" else rollback_buttons(self._rollback(ctx), shown, environment)
-        return RunResult(ok=aws.ok, summary=text, buttons=buttons,
-                         output={"view": view, "services": services, "deployments": [d.to_dict() for d in shown],
-                                 "problems": problems})
+        return RunResult(ok=found.aws_ok, summary=text, buttons=buttons,
+                         output={"view": view, "services": found.services,
+                                 "deployments": [d.to_dict() for d in shown], "problems": found.problems})
 
     def poll(self, action: ActionSpec, params: dict[str, Any], ctx: RunContext, checkpoint: dict[str, Any]) -> RunResult:
         raise AutomationError("deployment lists finish at once; there is nothing to follow")
@@ -303,7 +334,7 @@ class DeploymentHistory:
         if not listing:
             return []
         paired = []
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             for command, owners in listing.items():
                 for record in tx.request_page(RequestQuery(command=command, environment=environment),
                                               limit=max(last, DEFAULT_LAST) * 2):

@@ -10,6 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from collections.abc import Callable
 
+from opsgate import log_context
 from opsgate.core import info, locks, reminders, stats
 from opsgate.core.incidents.rooms import NoRooms
 from opsgate.core.incidents.service import Incidents
@@ -69,10 +70,13 @@ class Dispatcher:
         return self.rt.catalog
 
     def handle(self, inbound: Inbound) -> Reply:
-        """Never raises: every failure becomes a reply that says what happened."""
+        """Never raises: every failure becomes a reply that says what happened. Log lines written
+        meanwhile carry the line's `ref` (shown to its sender when it fails) and `delivery` (the
+        chat's id of it), and the request's id once there is one."""
         ref = secrets.token_hex(4)
         try:
-            return self._handle(inbound)
+            with log_context.bound(ref=ref, delivery=inbound.idempotency_key):
+                return self._handle(inbound)
         except UserError as err:
             return Reply(str(err), ok=False)
         except StoreError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from opsgate import log_context
 from opsgate.core import render
 from opsgate.core.incidents.timeline import note_request
 from opsgate.core.records import Records, target_kind
@@ -56,13 +57,14 @@ class Execution:
         ctx = RunContext(request_id=record.id, person_id=record.requester_id, environment=env,
                          dry_run=record.dry_run, approvers=approvers)
         try:
-            if command is None or command.action is None:
-                raise AutomationError(f"`{record.command}` has no action in the catalog any more")
-            return call(command.action, ctx)
+            with log_context.bound(request_id=record.id):
+                if command is None or command.action is None:
+                    raise AutomationError(f"`{record.command}` has no action in the catalog any more")
+                return call(command.action, ctx)
         except AutomationError as err:
             return RunResult(ok=False, summary=err.message, correlation=err.correlation)
         except Exception:  # an adapter bug must not leave the request running forever
-            log.exception("automation crashed", extra={"request_id": record.id})
+            log.exception("automation crashed")
             return RunResult(ok=False, summary=f"opsgate hit an internal error while running {record.id}; "
                                                "the operators have the details")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from opsgate import log_context
 from opsgate.core.lifecycle import Lifecycle
 from opsgate.core.runtime import SYSTEM
 from opsgate.domain.request import State
@@ -23,10 +24,11 @@ class Follower:
         for record in running:
             if "checkpoint" not in record.result:
                 continue  # runs synchronously in the process that started it
-            result = self.lifecycle.execution.poll(record)
-            if result.pending:
-                self.lifecycle.execution.keep_following(record, result)
-            else:
-                self.lifecycle.execution.finish(record, SYSTEM, result)
-                finished += 1
+            with log_context.bound(request_id=record.id):
+                result = self.lifecycle.execution.poll(record)
+                if result.pending:
+                    self.lifecycle.execution.keep_following(record, result)
+                else:
+                    self.lifecycle.execution.finish(record, SYSTEM, result)
+                    finished += 1
         return finished

@@ -6,10 +6,13 @@ after that transaction committed, so an unwritable audit log means nothing runs.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from opsgate import log_context
 from opsgate.core import render
 from opsgate.core.parser import ParsedLine
 from opsgate.core.execution import Execution
@@ -25,6 +28,7 @@ from opsgate.policy import PolicyInput, check_approval, decide
 from opsgate.ports import Transaction
 
 CONFIRM_TTL_S = 900
+M = TypeVar("M", bound=Callable[..., Reply])
 _NEXT_STATE = {
     DecisionKind.ALLOW: State.APPROVED,
     DecisionKind.CONFIRM: State.AWAITING_CONFIRMATION,
@@ -32,6 +36,16 @@ _NEXT_STATE = {
     DecisionKind.DENY: State.DENIED,
     DecisionKind.BLOCKED: State.DENIED,
 }
+
+
+def _about_request(method: M) -> M:
+    """A step on the request named by the first argument: its log lines carry its id."""
+    @functools.wraps(method)
+    def bound_method(self: Lifecycle, request_id: str, *args: Any, **kwargs: Any) -> Reply:
+        with log_context.bound(request_id=request_id):
+            return method(self, request_id, *args, **kwargs)
+
+    return bound_method  # type: ignore[return-value]
 
 
 class Lifecycle:
@@ -68,6 +82,12 @@ class Lifecycle:
 
     # -- submit -------------------------------------------------------------------------------
     def submit(self, parsed: ParsedLine, caller: Caller, channel: str, is_dm: bool, thread: str | None) -> Reply:
+        request_id = new_request_id()
+        with log_context.bound(request_id=request_id):
+            return self._submit(request_id, parsed, caller, channel, is_dm, thread)
+
+    def _submit(self, request_id: str, parsed: ParsedLine, caller: Caller, channel: str, is_dm: bool,
+                thread: str | None) -> Reply:
         rt, command = self.rt, parsed.command
         with rt.store.transaction() as tx:
             now = rt.now()
@@ -76,7 +96,7 @@ class Lifecycle:
             state = _NEXT_STATE[decision.kind]
             ttl = decision.approval_ttl_s if state is State.AWAITING_APPROVAL else CONFIRM_TTL_S
             record = RequestRecord(
-                id=new_request_id(),
+                id=request_id,
                 command=command.name,
                 params=parsed.params,
                 environment=env.name if env else None,
@@ -121,28 +141,32 @@ class Lifecycle:
         """A request opsgate opens itself (a workflow's approval step, a pipeline's manual approval):
         straight to awaiting approval, under the same approval rules. None if the key was seen."""
         rt = self.rt
-        with rt.store.transaction() as tx:
-            now = rt.now()
-            if not tx.claim_inbound(idempotency_key, now):
-                return None
-            roles = rt.catalog.approvers_for(approval)
-            record = RequestRecord(
-                id=new_request_id(), command=command.name, params=params, environment=environment,
-                requester_id=requester_id, requester_name=requester_name, platform=platform, channel=channel,
-                state=State.RECEIVED, binding=binding_hash(command.name, params, environment), created_at=now,
-                updated_at=now, approvals_required=approval.count, approver_roles=roles,
-                expires_at=now + timedelta(seconds=approval.ttl_s), decision_rule="approval.automation", thread=thread,
-            ).moved(State.AWAITING_APPROVAL, now)
-            tx.insert_request(record)
-            reason = f"needs {approval.count} approval(s) by {', '.join(roles) or 'nobody'}"
-            tx.append_audit(self.records.entry(SYSTEM, "request.decided", record, decision=Decision(
-                DecisionKind.APPROVE, "approval.automation", reason, approvals_required=approval.count,
-                approver_roles=roles)), now)
-            tx.save_inbound_reply(idempotency_key, f"opened {record.id}", record.id)
-        self.records.ask_approvers(record)
-        return record
+        request_id = new_request_id()
+        with log_context.bound(request_id=request_id):
+            with rt.store.transaction() as tx:
+                now = rt.now()
+                if not tx.claim_inbound(idempotency_key, now):
+                    return None
+                roles = rt.catalog.approvers_for(approval)
+                record = RequestRecord(
+                    id=request_id, command=command.name, params=params, environment=environment,
+                    requester_id=requester_id, requester_name=requester_name, platform=platform, channel=channel,
+                    state=State.RECEIVED, binding=binding_hash(command.name, params, environment), created_at=now,
+                    updated_at=now, approvals_required=approval.count, approver_roles=roles,
+                    expires_at=now + timedelta(seconds=approval.ttl_s), decision_rule="approval.automation",
+                    thread=thread,
+                ).moved(State.AWAITING_APPROVAL, now)
+                tx.insert_request(record)
+                reason = f"needs {approval.count} approval(s) by {', '.join(roles) or 'nobody'}"
+                tx.append_audit(self.records.entry(SYSTEM, "request.decided", record, decision=Decision(
+                    DecisionKind.APPROVE, "approval.automation", reason, approvals_required=approval.count,
+                    approver_roles=roles)), now)
+                tx.save_inbound_reply(idempotency_key, f"opened {record.id}", record.id)
+            self.records.ask_approvers(record)
+            return record
 
     # -- confirm, approve, deny, cancel -------------------------------------------------------
+    @_about_request
     def confirm(self, request_id: str, text: str, caller: Caller) -> Reply:
         with self.rt.store.transaction() as tx:
             now = self.rt.now()
@@ -176,6 +200,7 @@ class Lifecycle:
             return Reply("Confirmed. " + self._waiting_text(updated), request_id=updated.id)
         return self.execution.execute(updated, caller)
 
+    @_about_request
     def approve(self, request_id: str, caller: Caller) -> Reply:
         assert caller.person is not None  # the policy admits only catalog people here
         with self.rt.store.transaction() as tx:
@@ -208,6 +233,7 @@ class Lifecycle:
         self.records.post(updated, f"{caller.name} approved {render.request_line(updated, self.records.command(updated))}. Running.")
         return self.execution.execute(updated, caller)
 
+    @_about_request
     def deny(self, request_id: str, reason: str, caller: Caller) -> Reply:
         assert caller.person is not None
         with self.rt.store.transaction() as tx:
@@ -232,6 +258,7 @@ class Lifecycle:
                             + (f": {reason}" if reason else ""))
         return Reply(f"Denied `{record.id}`.", request_id=record.id)
 
+    @_about_request
     def cancel(self, request_id: str, caller: Caller) -> Reply:
         with self.rt.store.transaction() as tx:
             now = self.rt.now()
@@ -269,8 +296,9 @@ class Lifecycle:
                                             rule="approval.expiry"), now)
                 expired.append(updated)
         for record in expired:
-            self._refused(record, "the approval window closed")
-            self.records.post(record, f"Expired: {render.request_line(record, self.records.command(record))}.")
+            with log_context.bound(request_id=record.id):
+                self._refused(record, "the approval window closed")
+                self.records.post(record, f"Expired: {render.request_line(record, self.records.command(record))}.")
         return len(expired)
 
     def _refused(self, record: RequestRecord, reason: str) -> None:

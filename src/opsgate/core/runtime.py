@@ -10,6 +10,7 @@ from opsgate.core.builtins import builtin_commands
 from opsgate.domain.audit import AuditEntry
 from opsgate.domain.catalog import Catalog, Command, Environment
 from opsgate.domain.identity import Actor, Person
+from opsgate.domain.pages import PageLinks
 from opsgate.ports import Automation, Chat, Clock, Directory, Store
 
 SYSTEM_ACTOR = Actor(platform="opsgate", user_id="system", display_name="opsgate")
@@ -23,6 +24,7 @@ class Runtime:
     chat: Chat
     clock: Clock
     directory: Directory | None = None
+    pages: PageLinks = field(default_factory=PageLinks)  # links to opsgate's pages (set by the composition root)
     commands: dict[str, Command] = field(init=False)  # what people can type
     internal: dict[str, Command] = field(init=False, default_factory=dict)  # what opsgate creates itself
 

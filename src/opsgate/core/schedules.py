@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from opsgate import log_context
 from opsgate.core.dispatcher import Dispatcher
 from opsgate.domain.identity import Actor
 from opsgate.domain.inbound import Inbound
@@ -53,9 +54,10 @@ class ScheduledChecks:
         ran = 0
         for schedule in self.rt.catalog.schedules:
             try:
-                ran += self._run(schedule)
+                with log_context.bound(schedule=schedule.name):
+                    ran += self._run(schedule)
             except Exception:
-                log.exception("scheduled check failed", extra={"schedule": schedule.name})
+                log.exception("scheduled check failed")
         return ran
 
     def _run(self, schedule: Schedule) -> int:

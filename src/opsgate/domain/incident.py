@@ -67,6 +67,7 @@ class Incident:
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
     ticket_url: str | None = None
+    environment: str | None = None  # a catalog environment: its alerts join the timeline while open
 
     @property
     def open(self) -> bool:

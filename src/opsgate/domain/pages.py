@@ -7,15 +7,16 @@ without a base URL (`OPSGATE_BASE_URL`) there are no pages to link to, and no li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 # kind -> path on the opsgate web server; the pages themselves live in opsgate.web.pages.
 PAGE_PATHS = {
     "request": "/requests/{id}",
     "incident": "/incidents/{id}",
     "alert-group": "/alerts/{id}",
-    "deployment": "/deployments/{id}",
+    "deployment": "/deployments/{id}",  # a deployment summary's record (`d-…`); a service name shows its history
 }
+DEPLOYMENTS_PATH = "/deployments"
 PAGE_LABELS = {"request": "Request page", "incident": "Incident page", "alert-group": "Alert group page",
                "deployment": "Deployment page"}
 
@@ -23,6 +24,13 @@ PAGE_LABELS = {"request": "Request page", "incident": "Incident page", "alert-gr
 def page_path(kind: str, id_: str) -> str:
     """The path of one thing's page; KeyError for a kind that has no page."""
     return PAGE_PATHS[kind].format(id=quote(str(id_), safe=""))
+
+
+def deployments_path(service: str | None = None, environment: str | None = None, last: int | None = None) -> str:
+    """The deployments page: every service's status, or one service's history (`service`)."""
+    path = DEPLOYMENTS_PATH if service is None else f"{DEPLOYMENTS_PATH}/{quote(service, safe='')}"
+    query = {name: str(value) for name, value in (("env", environment), ("last", last)) if value is not None}
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def page_url(base_url: str | None, kind: str, id_: str | None) -> str | None:
@@ -43,3 +51,9 @@ class PageLinks:
 
     def request(self, request_id: str | None) -> str | None:
         return self.url("request", request_id)
+
+    def deployments(self, service: str | None = None, environment: str | None = None,
+                    last: int | None = None) -> str | None:
+        if not self.base_url:
+            return None
+        return self.base_url.rstrip("/") + deployments_path(service, environment, last)

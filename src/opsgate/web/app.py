@@ -1,4 +1,5 @@
-"""The Starlette app of `opsgate serve`: /slack/events, /healthz, /readyz.
+"""The Starlette app of `opsgate serve`: /slack/events, /healthz, /readyz. Every request gets an
+id (`X-Request-Id`, and `http_request` on its log lines: web/request_ids.py).
 
 It is handed its parts (wiring builds them): the Slack endpoint, a readiness check and the
 start/stop hooks of background work. It constructs no adapter itself.
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from opsgate.web.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
+from opsgate.web.request_ids import RequestIds
 
 READINESS_TIMEOUT_S = 5.0
 
@@ -62,4 +64,5 @@ def create_app(parts: WebParts) -> Starlette:
     if parts.slack is not None:
         routes.append(Route("/slack/events", parts.slack, methods=["POST"]))
     return Starlette(routes=routes + list(parts.routes), lifespan=lifespan,
-                     middleware=[Middleware(BodyLimit, max_bytes=parts.max_body_bytes, path_limits=parts.body_limits)])
+                     middleware=[Middleware(RequestIds),  # outermost: even a refused body has its id
+                                 Middleware(BodyLimit, max_bytes=parts.max_body_bytes, path_limits=parts.body_limits)])

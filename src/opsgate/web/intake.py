@@ -1,7 +1,9 @@
 """POST /events/sns and POST /events/webhook/<name>: verify, store, answer (docs/intake.md).
 
-The event loop only reads the body; verification (a certificate fetch at worst), the database
-write and the subscription GET run in the thread pool. Every answer is a short JSON object; a
+The event loop reads the body and checks it (an HMAC, or an RSA signature with a cached
+certificate: CPU work of well under a millisecond); a certificate fetch and the subscription GET
+run in the thread pool, and the database write in the recorder's committer thread, which the
+loop awaits without holding a thread. Every answer is a short JSON object; a
 refusal names its reason, is logged and counted. Statuses follow what the sender does with them:
 SNS retries 5xx and gives up on 4xx, so only "not now" answers are 5xx (certificate server or
 database unavailable) and a retry of a message already stored is a 200.
@@ -28,6 +30,7 @@ from opsgate.adapters.intake.sns import (
     SnsRefused,
     SnsVerifier,
 )
+from opsgate.adapters.intake.sns_certificates import CertificateNotCached
 from opsgate.adapters.intake.subscription import SubscriptionConfirmer, SubscriptionFailed, SubscriptionRefused
 from opsgate.adapters.intake.webhook import SOURCE_PREFIX, WebhookRefused, WebhookVerifier
 from opsgate.domain.audit import AuditEntry
@@ -91,28 +94,43 @@ class SnsIntake:
             status, answer = self._refused(SnsRefused(SnsRefused.TOO_LARGE, f"body is larger than "
                                                       f"{self.verifier.max_body_bytes} bytes"), header, _peer(request))
         else:
-            status, answer = await asyncio.to_thread(self.handle, body, header, _peer(request))
+            status, answer = await self.handle(body, header, _peer(request))
         return JSONResponse(answer, status_code=status)
 
-    def handle(self, body: bytes, header_type: str | None, peer: str = "") -> Answer:
+    async def handle(self, body: bytes, header_type: str | None, peer: str = "") -> Answer:
+        now = self.clock.now()
         try:
-            message = self.verifier.verify(body, header_type, self.clock.now())
+            try:  # with the certificate cached, checking is CPU work for the loop: no thread hand-off
+                message = self.verifier.verify(body, header_type, now, fetch=False)
+            except CertificateNotCached:
+                message = await asyncio.to_thread(self.verifier.verify, body, header_type, now)
         except SnsRefused as refused:
             return self._refused(refused, header_type, peer)
+        if message.type == NOTIFICATION:
+            try:
+                stored = await asyncio.wrap_future(self.recorder.submit(Received("sns", message.message_id, message.raw)))
+            except Exception:  # database away: SNS delivers again later (nothing was stored)
+                return self._unavailable(message)
+            return 200, {"ok": True, "stored": stored, **({} if stored else {"duplicate": True})}
+        return await asyncio.to_thread(self._control, message)
+
+    def _control(self, message: SnsMessage) -> Answer:
+        """A subscription or unsubscribe confirmation: rare, and may call SNS (in a thread)."""
         try:
-            if message.type == NOTIFICATION:
-                stored = self.recorder.record_one(Received("sns", message.message_id, message.raw))
-                return 200, {"ok": True, "stored": stored, **({} if stored else {"duplicate": True})}
             if message.type == SUBSCRIPTION_CONFIRMATION:
                 return self._subscribe(message)
-        except Exception:  # database away: SNS delivers again later (nothing was stored)
-            log.exception("storing an SNS delivery failed", extra={"message_id": message.message_id[:100]})
-            INTAKE_EVENTS.labels("sns", UNAVAILABLE).inc()
-            return _refusal(503, UNAVAILABLE, "could not be stored now; deliver again later")
+        except Exception:  # the audit could not be written: SNS sends the confirmation again
+            return self._unavailable(message)
         # UnsubscribeConfirmation: opsgate does not act on it (the subscription is already gone).
         SNS_SUBSCRIPTIONS.labels("unsubscribe", "acknowledged").inc()
         log.info("SNS unsubscribe confirmation acknowledged", extra={"topic": message.topic_arn})
         return 200, {"ok": True}
+
+    @staticmethod
+    def _unavailable(message: SnsMessage) -> Answer:
+        log.exception("storing an SNS delivery failed", extra={"message_id": message.message_id[:100]})
+        INTAKE_EVENTS.labels("sns", UNAVAILABLE).inc()
+        return _refusal(503, UNAVAILABLE, "could not be stored now; deliver again later")
 
     def _subscribe(self, message: SnsMessage) -> Answer:
         try:
@@ -168,18 +186,18 @@ class WebhookIntake:
             refused = WebhookRefused(WebhookRefused.TOO_LARGE, f"body is larger than {self.verifier.max_body_bytes} bytes")
             status, answer = self._refused(refused, SOURCE_PREFIX + name, _peer(request))
         else:
-            status, answer = await asyncio.to_thread(self.handle, name, body, request.headers, _peer(request))
+            status, answer = await self.handle(name, body, request.headers, _peer(request))
         return JSONResponse(answer, status_code=status)
 
-    def handle(self, name: str, body: bytes, headers: Mapping[str, str], peer: str = "") -> Answer:
-        """`headers`: looked up by lowercase name."""
+    async def handle(self, name: str, body: bytes, headers: Mapping[str, str], peer: str = "") -> Answer:
+        """`headers`: looked up by lowercase name. Checking the HMAC is quick CPU work: on the loop."""
         source = SOURCE_PREFIX + name
         try:
             event = self.verifier.verify(name, body, headers, self.clock.now())
         except WebhookRefused as refused:
             return self._refused(refused, source, peer)
         try:
-            stored = self.recorder.record_one(event)
+            stored = await asyncio.wrap_future(self.recorder.submit(event))
         except Exception:  # database away: the sender may deliver again (nothing was stored)
             log.exception("storing a webhook delivery failed", extra={"source": source})
             INTAKE_EVENTS.labels(source, UNAVAILABLE).inc()

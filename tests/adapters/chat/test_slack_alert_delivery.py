@@ -83,6 +83,26 @@ def test_a_channel_takes_a_burst_then_one_message_a_second_and_other_channels_ar
         assert tx.outbox_pending("slack") == 0
 
 
+def test_two_senders_share_each_channels_pace(api, parts, database_url):
+    """Two replicas (each its own store connection and delivery) take turns from one count: the
+    channel still gets its burst, then one message a second, not one a second from each."""
+    chat, delivery, clock, _ = parts
+    other_store = open_store(database_url)
+    try:
+        other = OutboxDelivery(other_store, WebClient(token="xoxb-test", base_url=api.base_url), clock, batch=3)
+        delivery.batch = 3  # each claims part of the queue
+        for n in range(12):
+            chat.post(Message(f"storm {n}", "C1", subject=f"alert-group/g-{n:08d}"))
+        for second in range(9):
+            delivery.deliver_due()
+            other.deliver_due()
+            assert len(api.calls_to("chat.postMessage")) == min(12, 4 + second)  # a burst of 4, then 1/s
+            clock.advance(1)
+        assert sorted(texts(api, "chat.postMessage"), key=lambda t: int(t.split()[1])) == [f"storm {n}" for n in range(12)]
+    finally:
+        other_store.close()
+
+
 def test_updates_of_a_posted_message_queued_back_to_back_are_coalesced(api, parts):
     chat, delivery, clock, _ = parts
     chat.post(Message("v1", "C1", subject=GROUP))

@@ -10,6 +10,7 @@ import pytest
 
 from opsgate.adapters.intake.sns_certificates import (
     CertificateCache,
+    CertificateNotCached,
     CertificateUnavailable,
     CertificateUrlError,
     HttpsCertificateFetcher,
@@ -109,6 +110,19 @@ def test_the_cache_expires_entries_after_its_ttl(pki):
     assert len(fetcher.calls) == 1
     cache.public_key("u", NOW + dt.timedelta(seconds=600))
     assert len(fetcher.calls) == 2
+
+
+def test_without_fetching_a_miss_is_said_and_a_hit_is_answered(pki):
+    fetcher = CountingFetcher({"u": pem(pki.signing_cert)})
+    cache = CertificateCache(fetcher, ttl_s=600)
+    with pytest.raises(CertificateNotCached):  # what the event loop asks: never a fetch there
+        cache.public_key("u", NOW, fetch=False)
+    assert fetcher.calls == []
+    key = cache.public_key("u", NOW)
+    assert cache.public_key("u", NOW, fetch=False) is key
+    with pytest.raises(CertificateNotCached):  # an expired entry is a miss too
+        cache.public_key("u", NOW + dt.timedelta(seconds=600), fetch=False)
+    assert fetcher.calls == ["u"]
 
 
 def test_the_cache_is_bounded_least_recently_used_goes_first(pki):

@@ -96,6 +96,16 @@ def test_a_deployment_keeps_its_id_and_first_start_and_a_late_start_never_reopen
         assert (late.id, late.finished_at, late.body) == (first.id, T0 + timedelta(minutes=7), {"result": "succeeded"})
 
 
+def test_a_deployment_is_read_back_by_its_id(store):
+    record = DeploymentRecord("d-00000001", "codedeploy:d-1", "C1", "default", T0, T0 + timedelta(minutes=7),
+                              {"result": "succeeded"})
+    with store.transaction() as tx:
+        tx.deployment_put(record, T0)
+    with store.reading() as tx:
+        assert tx.deployment_get("d-00000001") == record
+        assert tx.deployment_get("d-00000002") is None
+
+
 def test_counters_add_up_by_hour(store):
     with store.transaction() as tx:
         tx.notifications_counted({"events_processed": 3, "alerts_fired": 1}, T0 + timedelta(minutes=5))

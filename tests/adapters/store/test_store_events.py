@@ -146,3 +146,15 @@ def test_a_postgres_claimer_skips_events_another_is_claiming(postgres_store):
     add(postgres_store, "m-2")
     held, other = claims_meanwhile(postgres_store, lambda tx: tx.events_claim(T0, limit=1, lease_s=LEASE_S))
     assert ids(held) == ["m-1"] and ids(other) == ["m-2"]
+
+
+def test_a_batch_is_stored_in_one_statement_and_says_which_events_are_new(store):
+    add(store, "m-2")  # stored before the batch
+    with store.transaction() as tx:
+        added = tx.events_add([("sns", "m-1", {"n": 1}), ("sns", "m-2", {"n": 2}), ("sns", "m-1", {"n": "again"}),
+                               ("webhook:ci", "m-1", {"n": 3}), ("sns", "m-3", {"n": 4})], T0)
+        assert tx.events_add([], T0) == []
+    assert added == [True, False, False, True, True]  # the first of an id within the batch wins
+    bodies = {(event.source, event.external_id): event.body for event in claim(store)}
+    assert bodies == {("sns", "m-2"): {"n": "m-2"}, ("sns", "m-1"): {"n": 1}, ("webhook:ci", "m-1"): {"n": 3},
+                      ("sns", "m-3"): {"n": 4}}

@@ -21,7 +21,7 @@ def test_an_incident_round_trips_with_every_field(store):
     full = incident(1, room=RoomKind.THREAD, channel="C0INC", thread="1700000000.000100", room_name="a thread",
                     status=Status.RESOLVED, acknowledged_at=T0 + timedelta(hours=1, minutes=3),
                     mitigated_at=T0 + timedelta(hours=1, minutes=40), resolved_at=T0 + timedelta(hours=2),
-                    ticket_url="https://jira.example.com/browse/OPS-1")
+                    ticket_url="https://jira.example.com/browse/OPS-1", environment="prod")
     with store.transaction() as tx:
         assert tx.incident_next_number() == 1
         assert tx.incident_insert(full)
@@ -122,3 +122,18 @@ def test_incident_times_cover_the_incidents_declared_in_the_period(store):
     assert times == [IncidentTimes("inc-2", "2", T0 + timedelta(hours=2), T0 + timedelta(hours=2, minutes=2),
                                    T0 + timedelta(hours=2, minutes=30), T0 + timedelta(hours=3))]
     assert times[0].seconds_to("acknowledged") == 120 and times[0].seconds_to("resolved") == 3600
+
+
+def test_alert_groups_are_tied_once_and_read_back_by_incident(store):
+    with store.transaction() as tx:
+        tx.incident_insert(incident(1))
+        tx.incident_insert(incident(2))
+        assert tx.incident_link_group("inc-1", "g-aaaaaaaa", "alice", T0)
+        assert not tx.incident_link_group("inc-1", "g-aaaaaaaa", "bob", T0)  # tied already: nothing written
+        assert tx.incident_link_group("inc-2", "g-aaaaaaaa", "alice", T0)
+        assert tx.incident_link_group("inc-2", "g-bbbbbbbb", "alice", T0)
+    with store.transaction() as tx:
+        assert tx.incident_linked_groups(["inc-1", "inc-2"]) == {"g-aaaaaaaa": {"inc-1", "inc-2"},
+                                                                 "g-bbbbbbbb": {"inc-2"}}
+        assert tx.incident_linked_groups(["inc-1"]) == {"g-aaaaaaaa": {"inc-1"}}
+        assert tx.incident_linked_groups([]) == {}

@@ -17,8 +17,8 @@ from opsgate.errors import StoreError
 
 TABLES = {"requests", "approvals", "audit_log", "audit_head", "locks", "inbound", "outbox", "message_refs", "events", "leases", "check_states", "reminders",
           "alert_groups", "group_alerts", "alert_acks", "silences", "deployments", "notification_counters",
-          "incidents", "incident_roles", "incident_timeline"}
-HEAD = "0006"
+          "incidents", "incident_roles", "incident_timeline", "incident_alert_groups"}
+HEAD = "0008"
 
 
 @pytest.fixture

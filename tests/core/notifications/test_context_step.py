@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from opsgate.core.notifications.context_step import AlarmContextStep, ContextRequest
 from opsgate.domain.notification_rules import AlarmContextRule, NotificationRules
 from opsgate.ports import AlertAttachments
-from tests.core.notifications.alert_samples import alert, resolved
+from tests.core.notifications.alert_samples import T0, alert, resolved
 
 
 class Fetcher:
@@ -54,3 +56,32 @@ def test_a_failing_fetch_is_logged_and_posts_nothing():
     shown = Shown()
     AlarmContextStep(NotificationRules(), Fetcher(fail=True), shown)([ContextRequest(alert("a"), "C1", "k")])
     assert shown.posted == []
+
+
+def test_the_alarm_that_opens_a_groups_message_gets_context_and_later_ones_do_not(database_url):
+    """One context post per group message: with the post itself, two chat calls for a new group,
+    as for every flush after it (an update and a thread reply)."""
+    from tests.core.notifications.notify_world import NotifyWorld, alarm
+
+    world = NotifyWorld(database_url)
+    fetcher, shown = Fetcher(), Shown()
+    world.flusher.context = AlarmContextStep(world.flusher.rules, fetcher, shown)
+    try:
+        world.receive(alarm("web-5xx", at=T0), alarm("api-errors", at=T0))
+        world.at(0)
+        world.at(31)  # group_wait over: the group's message is posted
+        [(opening, _)] = fetcher.asked  # one of the two alarms that open the message
+        assert opening in ("web-5xx", "api-errors") and len(shown.posted) == 1
+        world.receive(alarm("db-cpu", at=T0 + timedelta(seconds=60)))
+        world.at(60)
+        world.at(331)  # group_interval over: an update and a thread reply, no context
+        assert len(fetcher.asked) == 1
+        world.receive(*(alarm(name, "OK", at=T0 + timedelta(seconds=400)) for name in ("web-5xx", "api-errors", "db-cpu")))
+        world.at(400)
+        world.at(631)  # all resolved: the group ends
+        world.receive(alarm("db-cpu", at=T0 + timedelta(seconds=700)))
+        world.at(700)
+        world.at(731)  # fires again: a new message, and context with it
+        assert [title for title, _ in fetcher.asked] == [opening, "db-cpu"]
+    finally:
+        world.close()

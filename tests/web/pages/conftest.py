@@ -10,10 +10,10 @@ def _worlds(tmp_path, database_url):
     """Yields a maker of worlds; closes every world it made afterwards."""
     worlds: list[PagesWorld] = []
 
-    def make(env: dict[str, str] | None = None) -> PagesWorld:
+    def make(env: dict[str, str] | None = None, config=None) -> PagesWorld:
         directory = tmp_path / f"world{len(worlds)}"
         directory.mkdir()
-        worlds.append(PagesWorld(directory, database_url, env=env))
+        worlds.append(PagesWorld(directory, database_url, env=env, config=config))
         return worlds[-1]
 
     yield make

@@ -81,11 +81,14 @@ Check the load balancer first. <script>alert(1)</script> is text here.
 
 
 class PagesWorld:
-    def __init__(self, tmp_path: Path, database_url: str, *, env: dict[str, str] | None = None) -> None:
-        config = tmp_path / "opsgate.yaml"
-        config.write_text(CATALOG + "runbooks: {path: ./runbooks}\n")
-        (tmp_path / "runbooks").mkdir()
-        (tmp_path / "runbooks" / "web-5xx.md").write_text(RUNBOOK)
+    def __init__(self, tmp_path: Path, database_url: str, *, env: dict[str, str] | None = None,
+                 config: Path | None = None) -> None:
+        """`config`: another catalog than CATALOG (the example's, for the deployments page)."""
+        if config is None:
+            config = tmp_path / "opsgate.yaml"
+            config.write_text(CATALOG + "runbooks: {path: ./runbooks}\n")
+            (tmp_path / "runbooks").mkdir()
+            (tmp_path / "runbooks" / "web-5xx.md").write_text(RUNBOOK)
         self.clock = FakeClock()  # Monday 2026-03-02 09:00 UTC: staging's monday-morning freeze is on
         self.chat = RecordingChat()
         settings = resolve_settings({"OPSGATE_DATABASE_URL": database_url, **(env or {})}, config=config, cwd=tmp_path)

@@ -28,6 +28,22 @@ def test_the_incident_page_shows_roles_and_the_timeline_in_order(world_factory):
     assert 'href="/requests/r-abcdefgh"' in timeline
 
 
+def test_alerts_tied_to_an_incident_are_timeline_rows_linking_their_group(world_factory):
+    from opsgate.core.incidents import alert_ties
+
+    world = world_factory(token_env("bob"))
+    incident = add_incident(world)
+    group_id = add_alert_group(world, title="web-5xx-high")
+    with world.app.store.transaction() as tx:
+        assert tx.incident_link_group(incident, group_id, "alice", world.clock.now())
+        group = tx.alert_group_get(group_id)
+        alert_ties.note_changes(tx, [(group, list(group.state.alerts))], world.clock.now())
+    timeline = world.signed_in().get(f"/incidents/{incident}").text.split('id="timeline"')[1]
+    assert re.findall(r"<strong>([a-z]+)</strong>", timeline) == ["declared", "alert", "status", "command"]
+    assert f"Fired: high web-5xx-high (prod) — alert group {group_id}" in timeline
+    assert f'href="/alerts/{group_id}"' in timeline
+
+
 def test_resolved_incidents_are_listed_only_when_asked(world_factory):
     world = world_factory(token_env("bob"))
     open_one = add_incident(world, number=1)

@@ -10,6 +10,7 @@ import itertools
 
 from rich.console import Console
 
+from opsgate.domain.message import Mention
 from opsgate.domain.rooms import ChatMessage, InviteOutcome, OpenedRoom
 
 PLATFORM = "console"
@@ -26,9 +27,10 @@ class ConsoleRooms:
         self._say(f"created the {'private ' if private else ''}channel #{name}")
         return OpenedRoom(channel=f"#{name}", name=name)
 
-    def start_thread(self, channel: str, text: str) -> str:
+    def start_thread(self, channel: str, text: str, mentions: tuple[Mention, ...] = ()) -> str:
         ts = f"thread-{next(self._threads)}"
-        self._say(f"started a thread ({ts}) in {channel}: {text}")
+        named = ", ".join(f"group {m.id}" if m.group else m.id for m in mentions)
+        self._say(f"started a thread ({ts}) in {channel}: {text}" + (f"\n  mentioning {named}" if named else ""))
         return ts
 
     def invite(self, channel: str, user_ids: tuple[str, ...], group_ids: tuple[str, ...]) -> InviteOutcome:

@@ -57,7 +57,7 @@ class EventRecorder:
         Raises (StoreError) when the database is unavailable: then nothing was stored."""
         with self.store.transaction() as tx:
             now = self.clock.now()
-            added = [tx.event_add(event.source, event.external_id, event.body, now) for event in events]
+            added = tx.events_add([(event.source, event.external_id, event.body) for event in events], now)
         for event, new in zip(events, added):
             INTAKE_EVENTS.labels(event.source, STORED if new else DUPLICATE).inc()
         if any(added):
@@ -70,9 +70,14 @@ class EventRecorder:
     def record_one(self, event: Received) -> bool:
         """Store one delivery's event, in a transaction shared with the deliveries that arrive
         at the same time. Raises like `record` when the database is unavailable."""
+        return self.submit(event).result()
+
+    def submit(self, event: Received) -> Future[bool]:
+        """`record_one` without waiting: the future answers once the event's transaction ended.
+        An event loop awaits it (`asyncio.wrap_future`) without holding a thread for the wait."""
         answer: Future[bool] = Future()
         self._waiting().put((event, answer))
-        return answer.result()
+        return answer
 
     def _waiting(self) -> queue.SimpleQueue[tuple[Received, Future[bool]]]:
         with self._start_lock:

@@ -147,7 +147,9 @@ class SnsVerifier:
         self.cert_host_pattern = cert_host_pattern
         self.max_body_bytes = max_body_bytes
 
-    def verify(self, body: bytes, header_type: str | None, now: datetime) -> SnsMessage:
+    def verify(self, body: bytes, header_type: str | None, now: datetime, *, fetch: bool = True) -> SnsMessage:
+        """The authentic message, or SnsRefused saying why not. With `fetch=False` only CPU work is
+        done: a certificate that is not cached raises CertificateNotCached (verify again with fetch)."""
         message = parse_message(body, header_type, max_body_bytes=self.max_body_bytes)
         # Every type must come from a configured topic: a stranger's topic could otherwise
         # subscribe us (SubscriptionConfirmation) or be unsubscribed in our name.
@@ -159,18 +161,18 @@ class SnsVerifier:
             age = timedelta.max
         if age > timedelta(seconds=self.max_age_s) or age < -timedelta(seconds=self.max_future_s):
             raise SnsRefused(SnsRefused.STALE, f"Timestamp {message.timestamp.isoformat()} is too far from now")
-        self._check_signature(message, now)
+        self._check_signature(message, now, fetch)
         if self.seen(message.message_id):
             raise SnsRefused(SnsRefused.REPLAYED, f"MessageId {message.message_id[:100]!r} was seen before")
         return message
 
-    def _check_signature(self, message: SnsMessage, now: datetime) -> None:
+    def _check_signature(self, message: SnsMessage, now: datetime, fetch: bool) -> None:
         try:
             check_certificate_url(message.signing_cert_url, self.cert_host_pattern)
         except CertificateUrlError as err:
             raise SnsRefused(SnsRefused.BAD_CERT_URL, str(err)) from None
         try:
-            key = self.certificates.public_key(message.signing_cert_url, now)
+            key = self.certificates.public_key(message.signing_cert_url, now, fetch=fetch)
         except CertificateUnavailable as err:
             raise SnsRefused(SnsRefused.CERT_UNAVAILABLE, str(err)) from None
         algorithm = _HASHES[message.signature_version]()

@@ -29,6 +29,10 @@ class CertificateUnavailable(Exception):
     """The certificate could not be fetched or read (network, status, size, format)."""
 
 
+class CertificateNotCached(Exception):
+    """Asked not to fetch, and the certificate is not in the cache (or its entry expired)."""
+
+
 def check_sns_url(url: str, host_pattern: str = AWS_CERT_HOST, *, name: str = "SigningCertURL",
                   query_allowed: bool = False) -> SplitResult:
     """Refuse anything but https on an allowed host (port 443 unless the pattern names one)."""
@@ -117,13 +121,17 @@ class CertificateCache:
         self._lock = threading.Lock()
         self.fetches = 0
 
-    def public_key(self, url: str, now: datetime) -> RSAPublicKey:
-        """The certificate's RSA key, valid at `now`; CertificateUnavailable when it is not."""
+    def public_key(self, url: str, now: datetime, *, fetch: bool = True) -> RSAPublicKey:
+        """The certificate's RSA key, valid at `now`; CertificateUnavailable when it is not.
+        With `fetch=False`, CertificateNotCached instead of fetching: a caller on an event loop
+        checks the common case there and takes a miss to a thread."""
         with self._lock:
             entry = self._entries.get(url)
             if entry is not None and entry.expires_at > now:
                 self._entries.move_to_end(url)
                 return self._valid(entry, now)
+        if not fetch:
+            raise CertificateNotCached(url)
         entry = self._load(url, now)  # outside the lock: a slow fetch must not block cached hits
         with self._lock:
             self._entries[url] = entry

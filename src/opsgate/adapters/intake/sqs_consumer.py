@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Any
 
+from opsgate import log_context
 from opsgate.adapters.aws.errors import map_boto_errors
 from opsgate.adapters.aws.session import SessionFactory
 from opsgate.adapters.intake.json_body import NotAJsonObject, json_object
@@ -122,6 +123,10 @@ class QueueConsumers:
             thread.join(timeout_s)
 
     def _loop(self, reader: QueueReader) -> None:
+        with log_context.bound(job="intake-queue", queue=reader.queue.label):
+            self._poll(reader)
+
+    def _poll(self, reader: QueueReader) -> None:
         while not self._stop.is_set():
             try:
                 received = reader.poll_once()

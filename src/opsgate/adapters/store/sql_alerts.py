@@ -205,6 +205,12 @@ class SqlAlerts:
         return DeploymentRecord(row.id, record.key, record.channel, record.route, row.started_at, row.finished_at,
                                 row.body)
 
+    def deployment_get(self, deployment_id: str) -> DeploymentRecord | None:
+        d = deployments.c
+        row = self._conn.execute(sa.select(d.id, d.key, d.channel, d.route, d.started_at, d.finished_at, d.body)
+                                 .where(d.id == deployment_id)).one_or_none()
+        return None if row is None else DeploymentRecord(*row)
+
     # -- counters -----------------------------------------------------------------------------------
 
     def notifications_counted(self, counts: dict[str, int], now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,18 +16,20 @@ from opsgate.ports import StoredEvent
 _OUTCOME_MAX_CHARS = 2000
 
 
-def _add_event(insert: Any) -> Any:
-    # Intake's hot path (an alert storm): built once per dialect, parameters bound per call.
+def _add_events(insert: Any) -> Any:
+    # Intake's hot path (an alert storm): built once per dialect and executed with many parameter
+    # sets, which SQLAlchemy sends as multi-row INSERTs (its "insertmanyvalues"); RETURNING names
+    # the rows written, so the caller learns which events are new.
     return (
         insert(events)
         .values(source=sa.bindparam("source"), external_id=sa.bindparam("external_id"),
                 received_at=sa.bindparam("received_at"), body=sa.bindparam("body"))
         .on_conflict_do_nothing(index_elements=[events.c.source, events.c.external_id])
-        .execution_options(preserve_rowcount=True)  # SQLAlchemy keeps an INSERT's rowcount only when asked
+        .returning(events.c.source, events.c.external_id)
     )
 
 
-_ADD_EVENT = {"postgresql": _add_event(postgresql.insert), "sqlite": _add_event(sqlite.insert)}
+_ADD_EVENTS = {"postgresql": _add_events(postgresql.insert), "sqlite": _add_events(sqlite.insert)}
 
 
 class SqlEvents:
@@ -35,8 +38,20 @@ class SqlEvents:
     _conn: Connection
 
     def event_add(self, source: str, external_id: str, body: dict[str, Any], now: datetime) -> bool:
-        params = {"source": source, "external_id": external_id, "received_at": now, "body": body}
-        return self._conn.execute(_ADD_EVENT[self._conn.dialect.name], params).rowcount == 1
+        return self.events_add([(source, external_id, body)], now)[0]
+
+    def events_add(self, received: Sequence[tuple[str, str, dict[str, Any]]], now: datetime) -> list[bool]:
+        # A duplicate (stored before, or earlier in this batch) is not returned: it reads False.
+        if not received:
+            return []
+        params = [{"source": source, "external_id": external_id, "received_at": now, "body": body}
+                  for source, external_id, body in received]
+        written = {(row.source, row.external_id) for row in self._conn.execute(_ADD_EVENTS[self._conn.dialect.name], params)}
+        added = []
+        for source, external_id, _ in received:
+            added.append((source, external_id) in written)
+            written.discard((source, external_id))  # the same id again in this batch is a duplicate
+        return added
 
     def events_claim(self, now: datetime, *, limit: int, lease_s: float) -> list[StoredEvent]:
         query = (

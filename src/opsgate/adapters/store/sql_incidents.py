@@ -1,15 +1,17 @@
-"""Incidents, their roles and timelines: the IncidentTransaction port, mixed into SqlTransaction."""
+"""Incidents, their roles, timelines and tied alert groups: the IncidentTransaction port, mixed into
+SqlTransaction."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from opsgate.adapters.store.tables_incidents import incident_roles, incident_timeline, incidents
+from opsgate.adapters.store.tables_incidents import incident_alert_groups, incident_roles, incident_timeline, incidents
 from opsgate.domain.incident import Incident, IncidentTimes, RoleHolder, RoomKind, Status, TimelineEntry
 from opsgate.errors import ConflictError
 
@@ -37,7 +39,11 @@ class SqlIncidents:
     def incident_get(self, incident_id: str, *, for_update: bool = False) -> Incident | None:
         query = sa.select(incidents).where(incidents.c.id == incident_id)
         if for_update:
-            query = query.with_for_update()  # SQLite has no row locks; BEGIN IMMEDIATE serialises
+            # NO KEY UPDATE: it serialises changes to the incident, yet lets the grouping (which holds
+            # the grouping lock) add timeline rows that reference it meanwhile; FOR UPDATE would block
+            # those rows' foreign key check and could deadlock with a command waiting for that lock.
+            # SQLite has no row locks; BEGIN IMMEDIATE serialises.
+            query = query.with_for_update(key_share=True)
         row = self._conn.execute(query).one_or_none()
         return None if row is None else _incident_from_row(row)
 
@@ -105,6 +111,23 @@ class SqlIncidents:
         query = (sa.select(incident_timeline).where(incident_timeline.c.incident_id == incident_id)
                  .order_by(incident_timeline.c.at, incident_timeline.c.id))
         return [TimelineEntry(**row._mapping) for row in self._conn.execute(query)]
+
+    # -- alert groups tied by hand -------------------------------------------------------------------
+
+    def incident_link_group(self, incident_id: str, group_id: str, person_id: str, now: datetime) -> bool:
+        insert = self._dialect_insert(incident_alert_groups).values(
+            incident_id=incident_id, group_id=group_id, linked_at=now, linked_by=person_id).on_conflict_do_nothing()
+        return self._rows_written(insert) == 1
+
+    def incident_linked_groups(self, incident_ids: Collection[str]) -> dict[str, set[str]]:
+        if not incident_ids:
+            return {}
+        query = (sa.select(incident_alert_groups.c.group_id, incident_alert_groups.c.incident_id)
+                 .where(incident_alert_groups.c.incident_id.in_(sorted(incident_ids))))
+        linked: dict[str, set[str]] = {}
+        for group_id, incident_id in self._conn.execute(query):
+            linked.setdefault(group_id, set()).add(incident_id)
+        return linked
 
 
 def _incident_values(incident: Incident) -> dict[str, Any]:

@@ -7,7 +7,7 @@ with INSERT ... ON CONFLICT, row locks on PostgreSQL and BEGIN IMMEDIATE on SQLi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from opsgate.adapters.store.errors import map_db_errors
 from opsgate.adapters.store.migrate import migration_status, upgrade
 from opsgate.adapters.store.sql_alerts import SqlAlerts
 from opsgate.adapters.store.sql_browse import SqlBrowse
-from opsgate.adapters.store.sql_delivery import SqlDelivery
+from opsgate.adapters.store.sql_delivery import OUTBOX_ITEM_COLUMNS, SqlDelivery, outbox_item
 from opsgate.adapters.store.sql_events import SqlEvents
 from opsgate.adapters.store.sql_schedules import SqlSchedules
 from opsgate.adapters.store.sql_incidents import SqlIncidents
@@ -301,7 +301,7 @@ class SqlTransaction(SqlEvents, SqlBrowse, SqlIncidents, SqlSchedules, SqlAlerts
 
     def outbox_due(self, platform: str, now: datetime, *, limit: int, lease_s: float) -> list[OutboxItem]:
         query = (
-            sa.select(outbox.c.id, outbox.c.platform, outbox.c.order_key, outbox.c.payload, outbox.c.attempts)
+            sa.select(*OUTBOX_ITEM_COLUMNS)
             .where(
                 outbox.c.platform == platform,
                 outbox.c.state == OUTBOX_PENDING,
@@ -315,8 +315,7 @@ class SqlTransaction(SqlEvents, SqlBrowse, SqlIncidents, SqlSchedules, SqlAlerts
             # for them (and then sending them too). SQLite: BEGIN IMMEDIATE already serialises.
             .with_for_update(skip_locked=True, of=outbox)
         )
-        items = [OutboxItem(platform=row.platform, order_key=row.order_key, payload=row.payload, id=row.id,
-                            attempts=row.attempts) for row in self._conn.execute(query)]
+        items = [outbox_item(row) for row in self._conn.execute(query)]
         self._lease(outbox, [item.id for item in items], now + timedelta(seconds=lease_s))
         return items
 
@@ -340,6 +339,13 @@ class SqlTransaction(SqlEvents, SqlBrowse, SqlIncidents, SqlSchedules, SqlAlerts
     def outbox_pending(self, platform: str) -> int:
         query = sa.select(sa.func.count()).where(outbox.c.platform == platform, outbox.c.state == OUTBOX_PENDING)
         return self._conn.execute(query).scalar_one()
+
+    def outbox_waiting(self, platform: str, order_keys: Collection[str]) -> set[str]:
+        if not order_keys:
+            return set()
+        query = sa.select(outbox.c.order_key).distinct().where(
+            outbox.c.platform == platform, outbox.c.state == OUTBOX_PENDING, outbox.c.order_key.in_(list(order_keys)))
+        return set(self._conn.execute(query).scalars())
 
     def message_ref_get(self, platform: str, request_id: str) -> MessageRef | None:
         query = sa.select(message_refs.c.channel, message_refs.c.ts).where(

@@ -182,8 +182,19 @@ outbox = sa.Table(
     sa.Column("leased_until", UtcDateTime),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text),
+    sa.Column("turn_at", UtcDateTime),  # the channel turn this item was held back for (pacing)
     sa.Index(None, "platform", "state", "due_at"),  # what is due
     sa.Index(None, "platform", "order_key", "state"),  # is an earlier item of the same key waiting?
+)
+
+# Pacing shared by every sender (replicas, workers): a channel's next free turn (GCRA's
+# theoretical arrival time). Read and moved under a row lock, in the transaction that decides.
+channel_pacing = sa.Table(
+    "channel_pacing",
+    metadata,
+    sa.Column("platform", sa.Text, primary_key=True),
+    sa.Column("channel", sa.Text, primary_key=True),
+    sa.Column("next_free", UtcDateTime, nullable=False),
 )
 
 # The chat message that shows one request (updated in place as the request moves).

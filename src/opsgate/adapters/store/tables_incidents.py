@@ -1,4 +1,4 @@
-"""Incidents, who holds which role in them, and their timelines.
+"""Incidents, who holds which role in them, their timelines, and the alert groups tied to them.
 
 Columns are named after the fields of opsgate.domain.incident's Incident, RoleHolder and
 TimelineEntry. A timeline row with a `dedupe` key is written once per key (the same pinned message,
@@ -31,6 +31,7 @@ incidents = sa.Table(
     sa.Column("mitigated_at", UtcDateTime),
     sa.Column("resolved_at", UtcDateTime),
     sa.Column("ticket_url", sa.Text),
+    sa.Column("environment", sa.Text),  # its alerts join the timeline while it is open
     sa.UniqueConstraint("number"),  # two declarations at once: the second takes the next number
     sa.Index(None, "channel", "thread"),  # which incident is this room's
     sa.Index(None, "status"),  # open incidents
@@ -62,4 +63,14 @@ incident_timeline = sa.Table(
     sa.Column("dedupe", sa.Text),
     sa.UniqueConstraint("dedupe"),  # NULLs do not collide: only entries that name a key are unique
     sa.Index(None, "incident_id", "at"),
+)
+
+# Alert groups someone tied to an incident (`incident link alert=g-…`): their alerts join its timeline.
+incident_alert_groups = sa.Table(
+    "incident_alert_groups",
+    metadata,
+    sa.Column("incident_id", sa.Text, sa.ForeignKey("incidents.id"), primary_key=True),
+    sa.Column("group_id", sa.Text, primary_key=True),
+    sa.Column("linked_at", UtcDateTime, nullable=False),
+    sa.Column("linked_by", sa.Text, nullable=False),  # person id
 )

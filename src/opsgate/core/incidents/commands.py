@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opsgate.domain.catalog import Command, CommandClass, Parameter, ParamType
 from opsgate.domain.incident import MAX_TITLE_CHARS, ROLES, UPDATE_STATUSES
+from opsgate.domain.short_ids import short_id_pattern
 
 MAX_NOTE_CHARS = 2000
 INCIDENT_ID = Parameter(
@@ -26,7 +27,11 @@ def incident_commands() -> list[Command]:
         _command("incident declare", "Declare an incident: a room, responders invited, a timeline",
                  Parameter(name="title", max_length=MAX_TITLE_CHARS, description="what is wrong, in a line"),
                  Parameter(name="sev", pattern=r"[A-Za-z0-9-]{1,20}",
-                           description="its severity, one of the catalog's (by default 1 to 4, 1 the worst)")),
+                           description="its severity, one of the catalog's (by default 1 to 4, 1 the worst)"),
+                 # A string, not an environment parameter: declaring must never wait for an
+                 # environment's approvals or freezes.
+                 Parameter(name="env", required=False, pattern=r"[A-Za-z0-9_.-]{1,64}", max_length=64,
+                           description="the environment it is in: its alerts go into the timeline while it is open")),
         _command("incident update", "Post a status update where responders and stakeholders follow",
                  _NOTE, Parameter(name="status", type=ParamType.ENUM, values=UPDATE_STATUSES, required=False),
                  _AT, INCIDENT_ID),
@@ -36,8 +41,12 @@ def incident_commands() -> list[Command]:
                            description="a mention (@name) or a catalog person id"),
                  INCIDENT_ID),
         _command("incident ack", "Acknowledge an incident: a responder is on it", _AT, INCIDENT_ID),
-        _command("incident link", "Link the incident's ticket",
-                 Parameter(name="url", type=ParamType.URL, max_length=500, description="the ticket's https:// URL"),
+        _command("incident link", "Link the incident's ticket, or tie an alert group to it (alert=g-…)",
+                 Parameter(name="url", type=ParamType.URL, max_length=500, required=False,
+                           description="the ticket's https:// URL"),
+                 Parameter(name="alert", pattern=short_id_pattern("g", "a"), max_length=10, required=False,
+                           description="an alert group id such as g-7k2m9qd4 (or the id of an alert in it): its "
+                                       "alerts go into the timeline"),
                  INCIDENT_ID),
         _command("incident resolve", "Resolve an incident", _NOTE, _AT, INCIDENT_ID),
         _command("incident show", "Show an incident: status, roles, times and its latest timeline", INCIDENT_ID),

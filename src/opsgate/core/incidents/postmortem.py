@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from opsgate.core.incidents.text import one_line, severity_label
+from opsgate.core.incidents.text import entry_page, one_line, severity_label
 from opsgate.core.incidents.timeline import shown_request
 from opsgate.domain.catalog import Command
 from opsgate.domain.incident import MILESTONES, ROLES, Incident, IncidentSettings, RoleHolder, TimelineEntry, durations
+from opsgate.domain.pages import PageLinks
 from opsgate.domain.request import ApprovalRecord, RequestRecord
 from opsgate.errors import UserError
 from opsgate.ports import Transaction
@@ -52,7 +53,8 @@ def gather(tx: Transaction, incident_id: str, command_of: Callable[[str], Comman
     return IncidentRecord(incident, tx.incident_roles(incident_id), timeline, runs)
 
 
-def markdown(found: IncidentRecord, settings: IncidentSettings, now: datetime) -> str:
+def markdown(found: IncidentRecord, settings: IncidentSettings, now: datetime, pages: PageLinks = PageLinks()) -> str:
+    """`pages`: links to the pages of what timeline entries are about (with a base URL)."""
     incident = found.incident
     lines = [
         f"# Postmortem draft — {incident.id}: {one_line(incident.title)}",
@@ -67,6 +69,7 @@ def markdown(found: IncidentRecord, settings: IncidentSettings, now: datetime) -
         f"| Incident | {incident.id} |",
         f"| Title | {_cell(incident.title)} |",
         f"| Severity | {_cell(severity_label(settings, incident))} |",
+        *([f"| Environment | {_cell(incident.environment)} |"] if incident.environment else []),
         f"| Status | {incident.status.value} |",
         f"| Declared | {incident.declared_at:%Y-%m-%d %H:%M} UTC by {_cell(incident.declared_by_name)} |",
     ]
@@ -101,8 +104,7 @@ def markdown(found: IncidentRecord, settings: IncidentSettings, now: datetime) -
             f"{holder.person_name} (`{holder.person_id}`), since {holder.assigned_at:%Y-%m-%d %H:%M} UTC"
             if holder else "nobody assigned"))
     lines += ["", "## Timeline (UTC)", ""]
-    lines += [f"- {e.at:%Y-%m-%d %H:%M} **{e.kind}** — {one_line(e.text)}" + (f" ({e.actor_name})" if e.actor_name else "")
-              for e in found.timeline]
+    lines += [_timeline_line(e, pages) for e in found.timeline]
     lines += ["", "## Commands run", ""]
     if found.requests:
         lines += ["| request | command | asked by | outcome |", "| --- | --- | --- | --- |"]
@@ -139,6 +141,13 @@ def markdown(found: IncidentRecord, settings: IncidentSettings, now: datetime) -
         "",
     ]
     return "\n".join(lines)
+
+
+def _timeline_line(entry: TimelineEntry, pages: PageLinks) -> str:
+    line = f"- {entry.at:%Y-%m-%d %H:%M} **{entry.kind}** — {one_line(entry.text)}"
+    line += f" ({entry.actor_name})" if entry.actor_name else ""
+    link = entry_page(entry, pages)
+    return line + (f" · [{link.label}]({link.url})" if link else "")
 
 
 def _cell(text: str) -> str:

@@ -26,7 +26,7 @@ class Reading(Desk):
         latest = found.timeline[-SHOWN_ENTRIES:]
         shown = f", the latest {len(latest)}" if len(latest) < len(found.timeline) else ""
         lines.append(f"Timeline ({len(found.timeline)} entries{shown}):")
-        lines += [f"  {text.timeline_line(e)}" for e in latest]
+        lines += [f"  {text.timeline_line(e, self.rt.pages)}" for e in latest]
         return Reply("\n".join(lines))
 
     def export(self, p: ParsedLine, c: Caller, i: Inbound) -> Reply:
@@ -34,7 +34,7 @@ class Reading(Desk):
         if isinstance(found, Reply):
             return found
         incident = found.incident
-        draft = postmortem.markdown(found, self.settings, self.rt.now())
+        draft = postmortem.markdown(found, self.settings, self.rt.now(), self.rt.pages)
         if incident.room is RoomKind.NONE or not incident.channel:
             return Reply(draft)
         try:

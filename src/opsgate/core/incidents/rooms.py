@@ -2,7 +2,8 @@
 
 channel mode: a dedicated channel named from the pattern; if it cannot be created, a thread in the
 incidents channel; if that fails too (or there is no incidents channel), no room: the incident is
-addressed by its id. Every fallback is said, never silent.
+addressed by its id. Every fallback is said, never silent. A channel's responders are invited; a
+thread's are mentioned in its first message (a thread has no members of its own).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from opsgate.domain.catalog import Catalog
 from opsgate.domain.incident import Incident, IncidentSettings, RoomKind, channel_name
+from opsgate.domain.message import Mention
 from opsgate.domain.rooms import ChatMessage, InviteOutcome, OpenedRoom, RoomUnavailable
 from opsgate.ports import IncidentRooms
 
@@ -22,7 +24,9 @@ class Opened:
     url: str | None = None
 
 
-def open_room(rooms: IncidentRooms, settings: IncidentSettings, incident: Incident, thread_text: str) -> Opened:
+def open_room(rooms: IncidentRooms, settings: IncidentSettings, incident: Incident, thread_text: str,
+              mentions: tuple[Mention, ...] = ()) -> Opened:
+    """`mentions`: who a thread's first message notifies (a thread has no members to invite)."""
     notes: list[str] = []
     if settings.mode is RoomKind.CHANNEL:
         name = channel_name(settings.channel_name, number=incident.number, title=incident.title,
@@ -38,7 +42,7 @@ def open_room(rooms: IncidentRooms, settings: IncidentSettings, incident: Incide
         notes.append(f"No incidents channel is configured for a thread: commands need `id={incident.id}`")
         return Opened(incident, notes)
     try:
-        ts = rooms.start_thread(settings.channel, thread_text)
+        ts = rooms.start_thread(settings.channel, thread_text, mentions)
     except RoomUnavailable as err:
         notes.append(f"Could not start a thread in {settings.channel} ({err.reason}): commands need "
                      f"`id={incident.id}`")
@@ -51,15 +55,7 @@ def open_room(rooms: IncidentRooms, settings: IncidentSettings, incident: Incide
 def invite(rooms: IncidentRooms, catalog: Catalog, channel: str, person_ids: list[str],
            group_ids: tuple[str, ...]) -> list[str]:
     """Invite people (by catalog id) and groups to a channel; returns the problems, for people."""
-    problems: list[str] = []
-    user_ids: list[str] = []
-    for person_id in dict.fromkeys(person_ids):
-        entry = catalog.people.get(person_id)
-        user_id = entry.identities.get(rooms.platform) if entry else None
-        if user_id is None:
-            problems.append(f"{person_id} has no {rooms.platform} id in the catalog")
-        else:
-            user_ids.append(user_id)
+    user_ids, problems = platform_ids(rooms.platform, catalog, person_ids)
     if not user_ids and not group_ids:
         return problems
     try:
@@ -67,6 +63,20 @@ def invite(rooms: IncidentRooms, catalog: Catalog, channel: str, person_ids: lis
     except RoomUnavailable as err:
         return problems + [f"could not invite ({err.reason})"]
     return problems + list(outcome.problems)
+
+
+def platform_ids(platform: str, catalog: Catalog, person_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Catalog people's ids on `platform`, and the problems (people without one), for people."""
+    problems: list[str] = []
+    user_ids: list[str] = []
+    for person_id in dict.fromkeys(person_ids):
+        entry = catalog.people.get(person_id)
+        user_id = entry.identities.get(platform) if entry else None
+        if user_id is None:
+            problems.append(f"{person_id} has no {platform} id in the catalog")
+        else:
+            user_ids.append(user_id)
+    return user_ids, problems
 
 
 class NoRooms:
@@ -77,7 +87,7 @@ class NoRooms:
     def create_channel(self, name: str, *, private: bool) -> OpenedRoom:
         raise RoomUnavailable("this chat cannot open channels")
 
-    def start_thread(self, channel: str, text: str) -> str:
+    def start_thread(self, channel: str, text: str, mentions: tuple[Mention, ...] = ()) -> str:
         raise RoomUnavailable("this chat cannot start threads")
 
     def invite(self, channel: str, user_ids: tuple[str, ...], group_ids: tuple[str, ...]) -> InviteOutcome:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from opsgate.domain.durations import format_duration_s
 from opsgate.domain.incident import ROLES, Incident, IncidentSettings, RoleHolder, Status, TimelineEntry, durations
+from opsgate.domain.message import Link
+from opsgate.domain.pages import PAGE_LABELS, PageLinks
 
 STATUS_MARKS = {Status.DECLARED: "🚨", Status.INVESTIGATING: "🔎", Status.IDENTIFIED: "🧭", Status.MITIGATED: "🩹",
                 Status.RESOLVED: "✅"}
@@ -38,9 +40,21 @@ def times_line(incident: Incident) -> str:
     return "; ".join(parts)
 
 
-def timeline_line(entry: TimelineEntry) -> str:
+def timeline_line(entry: TimelineEntry, pages: PageLinks = PageLinks()) -> str:
     who = f" — {entry.actor_name}" if entry.actor_name else ""
-    return f"{entry.at:%H:%M} {entry.kind}: {one_line(entry.text)}{who}"
+    link = entry_page(entry, pages)
+    return f"{entry.at:%H:%M} {entry.kind}: {one_line(entry.text)}{who}" + (f" {link.url}" if link else "")
+
+
+# What a timeline entry's `ref` is, by its id's prefix: the kind of page it has.
+_REF_PAGES = {"r-": "request", "g-": "alert-group"}
+
+
+def entry_page(entry: TimelineEntry, pages: PageLinks) -> Link | None:
+    """The page of what the entry is about (a request, an alert group); None without a base URL."""
+    kind = _REF_PAGES.get((entry.ref or "")[:2])
+    url = pages.url(kind, entry.ref) if kind else None
+    return Link(PAGE_LABELS[kind], url) if kind and url else None
 
 
 def list_line(incident: Incident, roles: list[RoleHolder], settings: IncidentSettings, now: datetime) -> str:
@@ -52,6 +66,8 @@ def list_line(incident: Incident, roles: list[RoleHolder], settings: IncidentSet
 
 def summary(incident: Incident, roles: list[RoleHolder], settings: IncidentSettings) -> list[str]:
     lines = [headline(incident, settings), roles_line(roles), times_line(incident)]
+    if incident.environment:
+        lines.append(f"Environment: {incident.environment} (its alerts go into the timeline)")
     if incident.room_name:
         lines.append(f"Room: {incident.room_name}")
     if incident.ticket_url:

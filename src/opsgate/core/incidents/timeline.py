@@ -16,15 +16,15 @@ MAX_ENTRY_CHARS = 4000
 
 
 def record_timeline(tx: Transaction, incident_id: str, kind: str, text: str, at: datetime, actor: Caller | str,
-                    ref: str | None = None, *, dedupe: str | None = None) -> bool:
+                    ref: str | None = None, *, dedupe: str | None = None, actor_name: str | None = None) -> bool:
     """Add one entry to an incident's timeline, in the caller's transaction. `actor`: who did it (a
-    Caller, or an id such as "opsgate" or an alert source); `ref`: what it is about (a request id,
-    an alert group id, a message); `dedupe`: a key that makes a repeated report a no-op. Returns
-    False when an entry with that key exists."""
+    Caller, or an id such as "opsgate", an alert source or a person id, shown as `actor_name` when
+    given); `ref`: what it is about (a request id, an alert group id, a message); `dedupe`: a key
+    that makes a repeated report a no-op. Returns False when an entry with that key exists."""
     if isinstance(actor, Caller):
         actor_id, actor_name = actor.person_id, actor.name
     else:
-        actor_id = actor_name = actor
+        actor_id, actor_name = actor, actor_name or actor
     return tx.incident_timeline_add(TimelineEntry(
         incident_id=incident_id, at=at, kind=kind, text=text[:MAX_ENTRY_CHARS], actor_id=actor_id,
         actor_name=actor_name, ref=ref, dedupe=dedupe))

@@ -1,15 +1,17 @@
-"""Working an incident: status updates, roles, acknowledgement, the ticket, resolution. Each runs in
-one transaction on the locked incident; the room and the stakeholders hear of it after the commit."""
+"""Working an incident: status updates, roles, acknowledgement, the ticket and tied alert groups,
+resolution. Each runs in one transaction on the locked incident; the room and the stakeholders hear
+of it after the commit."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 
-from opsgate.core.incidents import access, rooms, text
+from opsgate.core.incidents import access, alert_ties, rooms, text
 from opsgate.core.incidents.access import Refused
 from opsgate.core.incidents.desk import Desk, person_of
 from opsgate.core.incidents.timeline import record_timeline
+from opsgate.core.notifications.messages import group_title
 from opsgate.core.parser import ParsedLine
 from opsgate.core.runtime import Caller
 from opsgate.domain.catalog import LinkRule
@@ -121,7 +123,12 @@ class Working(Desk):
         return Reply(f"Acknowledged `{incident.id}` at {incident.acknowledged_at:%H:%M} UTC.")
 
     def link(self, p: ParsedLine, c: Caller, i: Inbound) -> Reply:
-        url = p.params["url"]
+        url, alert = p.params.get("url"), p.params.get("alert")
+        if bool(url) == bool(alert):
+            return self._refused(c, p, i, "link", self._named_id(p, i), Refused(
+                "incident.link", "give a ticket's https:// URL, or alert=g-… to tie an alert group, one at a time"))
+        if alert:
+            return self._tie_group(p, c, i, alert)
         person = person_of(c)
         groups = self._groups(c)  # read before the transaction: it may ask the chat platform
         rule = LinkRule(required=True, patterns=self.settings.link_patterns)
@@ -143,6 +150,39 @@ class Working(Desk):
             return done
         self._post_room(done, f"🔗 Ticket for `{done.id}`: {url}")
         return Reply(f"Linked {url} to `{done.id}`.")
+
+    def _tie_group(self, p: ParsedLine, c: Caller, i: Inbound, short_id: str) -> Reply:
+        """`incident link alert=g-…`: the group's alerts go into the timeline, from their start."""
+        person = person_of(c)
+        groups = self._groups(c)  # read before the transaction: it may ask the chat platform
+
+        def work(tx: Transaction, incident: Incident, roles: list[RoleHolder], now: datetime) -> tuple[Incident, str, bool]:
+            access.check_work(incident, roles, self.settings, person, c.actor.platform, groups)
+            ensure_open(incident)
+            tx.alerts_lock()  # the group as grouping leaves it, not half-way through a batch
+            group = tx.alert_group_get(short_id)
+            if group is None:
+                raise Refused("incident.alert", f"there is no alert group or alert `{short_id}`; group ids (g-…) are "
+                                                "on the group's message and page")
+            title = f"{group.id} ({group_title(group)})"
+            if not tx.incident_link_group(incident.id, group.id, person.id, now):
+                return incident, title, False
+            record_timeline(tx, incident.id, "alert", f"{c.name} tied alert group {title} to the incident", now, c,
+                            ref=group.id)
+            alert_ties.note_changes(tx, [(group, list(group.state.alerts))], now)
+            self._audit(tx, c, p, "incident.alert-linked", incident, now, target=group.id, outcome="linked",
+                        correlation={"group": group.id})
+            return incident, title, True
+
+        done = self._act(c, p, i, "tie an alert group", work)
+        if isinstance(done, Reply):
+            return done
+        incident, title, tied = done
+        if not tied:
+            return Reply(f"Alert group {title} is tied to `{incident.id}` already.")
+        self._post_room(incident, f"🔔 Alert group {title} is tied to `{incident.id}` (by {c.name}): its alerts go "
+                                  "into the timeline.")
+        return Reply(f"Tied alert group {title} to `{incident.id}`: its alerts go into the timeline.")
 
     def resolve(self, p: ParsedLine, c: Caller, i: Inbound) -> Reply:
         note = (p.params.get("note") or "").strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from opsgate.domain.catalog import Catalog
 from opsgate.domain.message import Mention, Message
 from opsgate.domain.notification_rules import Mentions
@@ -23,6 +25,12 @@ def wake(chat: Chat) -> None:
     send_now = getattr(chat, "wake", None)
     if send_now is not None:
         send_now()
+
+
+def still_queued(chat: Chat, tx: Transaction, subjects: Collection[str]) -> set[str]:
+    """Subjects with a message not yet sent (none for a chat that shows messages at once)."""
+    queued = getattr(chat, "still_queued", None)
+    return set() if queued is None or not subjects else queued(tx, subjects)
 
 
 def platform_of(chat: Chat) -> str:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from opsgate.core.incidents import alert_ties
 from opsgate.core.notifications import chat_queue, counters
 from opsgate.core.notifications.messages import group_message, group_title
+from opsgate.core.notifications.stored_grouping import save_groups
 from opsgate.core.parser import split_words
 from opsgate.core.runtime import Caller, Runtime
 from opsgate.domain.alert_groups import Acknowledgement
@@ -53,7 +55,7 @@ def ack(rt: Runtime, caller: Caller, short_id: str) -> Reply:
             meta = group.meta[alert.key]
             meta.acked_at, meta.acked_by, meta.acked_by_name = now, caller.person_id, caller.name
             acks.append(Acknowledgement(group.id, alert.key, meta.fired_at or now, now, caller.person_id))
-        tx.alert_group_save(group, [a.key for a in targets], now)
+        save_groups(tx, [(group, [a.key for a in targets])], now)
         tx.alerts_acknowledged(acks)
         counted = {counters.ACKS: len(acks)}
         tx.append_audit(caller.audit(
@@ -77,8 +79,9 @@ def silence(rt: Runtime, caller: Caller, spec: str) -> Reply:
         new = Silence(id=new_silence_id(), matchers=matchers, created_by=caller.person_id, created_by_name=caller.name,
                       reason=reason, created_at=now, expires_at=now + timedelta(seconds=duration_s))
         tx.silence_add(new)
-        firing = sum(1 for group in tx.alert_groups_recent(open_only=True, limit=500) for a in group.firing
-                     if new.covers(a))
+        open_groups = tx.alert_groups_recent(open_only=True, limit=500)
+        firing = sum(1 for group in open_groups for a in group.firing if new.covers(a))
+        alert_ties.note_silence(tx, new, open_groups)
         tx.append_audit(caller.audit(
             "silence.created", target=new.id, reason=reason, outcome="silenced",
             correlation={"silence": new.id, "matchers": new.matcher_text, "expires_at": new.expires_at.isoformat()}), now)

@@ -4,13 +4,18 @@ once. A restart, or another replica, sees exactly what was committed.
 
 Groups are kept per (route, channel): the same alert routed to two channels is in two groups,
 with a message in each.
+
+`save_groups` is the one place a group's changes are written (grouping, the flush, `ack`): with
+them, what its alerts did goes into the timelines of the incidents they are tied to.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
+from opsgate.core.incidents import alert_ties
 from opsgate.core.notifications import counters
 from opsgate.core.notifications.grouping import Grouper, group_key_of
 from opsgate.domain.alert_groups import AlertMeta, StoredGroup
@@ -97,12 +102,18 @@ class BatchGrouping:
             counts[counters.NOTICES] = counts.get(counters.NOTICES, 0) + 1
 
     def save(self) -> None:
-        for (scope, group_key), keys in sorted(self._touched.items()):
-            group = self._stored[(scope, group_key)]
-            self.tx.alert_group_save(group, keys, self.now)
+        save_groups(self.tx, [(self._stored[at], keys) for at, keys in sorted(self._touched.items())], self.now)
 
     def _grouper(self, scope: Scope) -> Grouper:
         grouper = self._groupers.get(scope)
         if grouper is None:
             grouper = self._groupers[scope] = Grouper(self.rules.grouping_for(scope[0]))
         return grouper
+
+
+def save_groups(tx: Transaction, changes: list[tuple[StoredGroup, Collection[str]]], now: datetime) -> None:
+    """Write each group and the alerts named (see `alert_group_save`), then tell the incidents they
+    are tied to what those alerts did, in the same transaction."""
+    for group, keys in changes:
+        tx.alert_group_save(group, keys, now)
+    alert_ties.note_changes(tx, changes, now)

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from opsgate.domain.durations import format_duration_s
+
 _SAFE_SCHEMES = ("https://", "http://")
 
 
@@ -40,9 +42,16 @@ def state_class(state: Any) -> str:
     if text in ("failed", "denied", "deny", "blocked", "expired", "firing", "declared"):
         return "bad"
     if text in ("running", "awaiting_approval", "awaiting_confirmation", "approve", "confirm", "investigating",
-                "identified", "mitigated"):
+                "identified", "mitigated", "waiting", "started", "in_progress"):
         return "busy"
     return "plain"
+
+
+def took(started: datetime | None, ended: datetime | None) -> str:
+    """How long from `started` to `ended` (`1h2m`); empty while either is unknown."""
+    if started is None or ended is None:
+        return ""
+    return format_duration_s((ended - started).total_seconds())
 
 
 def words(state: Any) -> str:
@@ -50,4 +59,4 @@ def words(state: Any) -> str:
 
 
 FILTERS = {"when": when, "link_target": link_target, "pretty_json": pretty_json, "state_class": state_class,
-           "words": words}
+           "words": words, "took": took}

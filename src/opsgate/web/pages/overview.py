@@ -1,5 +1,5 @@
 """The overview: open incidents, firing alert groups, what waits for people, what runs, locks and
-freezes."""
+freezes; a link to the deployments (read from AWS on their own page, not on every reload here)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from opsgate.core.deploy_reading import may_list
 from opsgate.domain.catalog import Catalog, Environment
 from opsgate.domain.freeze import FreezeWindow
 from opsgate.domain.request import RequestRecord, State
@@ -53,7 +54,7 @@ def overview(site: Site, command_of: CommandOf, viewer: Viewer) -> Shown:
     return Shown("overview.html", {
         "title": "Overview", "waiting": visible(waiting), "active": visible(active), "locks": locks,
         "freezes": [f for f in freezes(site.catalog, now) if f.until is not None], "refresh_s": REFRESH_S,
-        "incidents": incidents, "groups": groups,
+        "incidents": incidents, "groups": groups, "deployments": may_list(viewer.person, site.catalog),
     })
 
 

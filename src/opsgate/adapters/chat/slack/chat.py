@@ -16,7 +16,7 @@ a group's message together with the group's new state); `post` opens its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from opsgate.domain.message import Button, Link, Mention, Message, Reply
@@ -78,6 +78,10 @@ class SlackChat:
         else:
             kind = "reply" if message.reply_to else "post"
         self._add(tx, kind, message)
+
+    def still_queued(self, tx: Transaction, subjects: Collection[str]) -> set[str]:
+        """The OutboxChat port. A subject's messages are queued under the subject (see `_add`)."""
+        return tx.outbox_waiting(PLATFORM, subjects)
 
     def queue_result(self, reply: Reply, channel: str, thread: str | None) -> None:
         """A reply everyone in the channel should see: under its request's message, or as a new

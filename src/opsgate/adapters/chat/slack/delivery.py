@@ -5,9 +5,9 @@ can never be sent.
 Pacing: Slack allows about one message per second per channel, tolerating short bursts. Each
 channel takes `burst` messages (posts or updates) at once, then one every `pace_s`; items beyond
 that are held back to the channel's next free turn (no attempt counted), so an alert storm is
-spread out instead of answered with 429s. An update
-of a message that a newer queued update of the same message replaces is skipped (coalesced).
-Pacing is per process; with several replicas the 429 handling below still holds the line.
+spread out instead of answered with 429s. The turns are counted in the database, so several
+replicas (or `serve --workers`) share one pace per channel. An update of a message that a newer
+queued update of the same message replaces is skipped (coalesced).
 
 Delivery is at-least-once around a crash: an item is leased before it is sent and removed after;
 a process killed between the send and the removal sends it again when the lease runs out. A
@@ -23,12 +23,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from opsgate import metrics
+from opsgate import log_context, metrics
 from opsgate.adapters.chat.slack import blocks, uploads
 from opsgate.adapters.chat.slack.chat import PLATFORM, decode
 from opsgate.adapters.chat.slack.errors import RateLimited, Undeliverable, Unavailable, map_slack_errors
 from opsgate.domain.message import Link, Message
-from opsgate.domain.pages import PAGE_LABELS
 from opsgate.domain.pages import PAGE_LABELS
 from opsgate.ports import Clock, MessageRef, OutboxItem, Store
 
@@ -37,7 +36,6 @@ log = logging.getLogger("opsgate.slack.delivery")
 MAX_BACKOFF_S = 300.0
 GIVE_UP_AFTER = 30  # attempts: about two hours of outage at the maximum backoff
 _MESSAGE_GONE = ("message_not_found", "cant_update_message", "edit_window_closed")
-MAX_TURNS_KEPT = 10_000  # held-back items remembered; beyond that an item just waits for a new turn
 
 
 class OutboxDelivery:
@@ -54,8 +52,6 @@ class OutboxDelivery:
         self.lease_s = lease_s
         self.pace_s = pace_s
         self.burst = max(1, burst)
-        self._next_free: dict[str, datetime] = {}  # channel → its next free turn (GCRA's theoretical arrival)
-        self._turns: dict[int, datetime] = {}  # item id → the turn it was held back for
 
     def deliver_due(self) -> int:
         """Send what is due now; returns how many items were sent."""
@@ -64,58 +60,56 @@ class OutboxDelivery:
         held: dict[str, datetime] = {}  # channel → until: Slack said slow down there
         sent = 0
         for item in items:
-            channel = item.payload["channel"]
-            if channel in held:
-                self._retry(item, held[channel], "waiting for the channel's rate limit")
-                continue
-            if self._superseded(item):
-                continue
-            slot = self._slot(item, channel)
-            if slot is not None:
-                with self.store.transaction() as tx:
-                    tx.outbox_defer(item.id, slot)
-                continue
-            try:
-                ref = self._send(item)
-            except RateLimited as err:
-                held[channel] = self.clock.now() + timedelta(seconds=err.retry_after_s)
-                self._retry(item, held[channel], err.error)
-            except Undeliverable as err:
-                log.warning("slack message undeliverable", extra={"item": item.id, "error": err.error})
-                with self.store.transaction() as tx:
-                    tx.outbox_give_up(item.id, err.error)
-            except Unavailable as err:
-                self._backoff(item, err.error)
-            else:
-                with self.store.transaction() as tx:
-                    if ref is not None:
-                        tx.message_ref_put(PLATFORM, item.order_key, ref, self.clock.now())
-                    tx.outbox_done(item.id)
-                sent += 1
-                metrics.MESSAGES_SENT.labels(PLATFORM).inc()
+            with log_context.bound(message=item.order_key):  # the request or subject it is about
+                channel = item.payload["channel"]
+                if channel in held:
+                    self._retry(item, held[channel], "waiting for the channel's rate limit")
+                    continue
+                if self._superseded(item):
+                    continue
+                if self._held_for_turn(item, channel):
+                    continue
+                try:
+                    ref = self._send(item)
+                except RateLimited as err:
+                    held[channel] = self.clock.now() + timedelta(seconds=err.retry_after_s)
+                    self._retry(item, held[channel], err.error)
+                except Undeliverable as err:
+                    log.warning("slack message undeliverable", extra={"item": item.id, "error": err.error})
+                    with self.store.transaction() as tx:
+                        tx.outbox_give_up(item.id, err.error)
+                except Unavailable as err:
+                    self._backoff(item, err.error)
+                else:
+                    with self.store.transaction() as tx:
+                        if ref is not None:
+                            tx.message_ref_put(PLATFORM, item.order_key, ref, self.clock.now())
+                        tx.outbox_done(item.id)
+                    sent += 1
+                    metrics.MESSAGES_SENT.labels(PLATFORM).inc()
         return sent
 
     # -- pacing -----------------------------------------------------------------------------------
 
-    def _slot(self, item: OutboxItem, channel: str) -> datetime | None:
-        """None: send now; else when this item's turn in its channel comes (the turn is kept for it).
+    def _held_for_turn(self, item: OutboxItem, channel: str) -> bool:
+        """False: send now. True: the item was held back to its channel's next free turn, which
+        it keeps (the outbox row notes it), so it is sent then without queueing again.
 
-        Virtual scheduling (GCRA): a channel takes `burst` messages at once, then one per `pace_s`."""
+        Virtual scheduling (GCRA): a channel takes `burst` messages at once, then one per `pace_s`.
+        The count lives in the database, so replicas and workers share each channel's turns."""
         if item.payload.get("kind") == "ephemeral" or self.pace_s <= 0:
-            return None  # seen by one person, not posted to the channel
+            return False  # seen by one person, not posted to the channel
         now = self.clock.now()
-        turn = self._turns.pop(item.id, None)
-        if turn is not None and turn <= now:
-            return None  # held back earlier: this is its turn
+        if item.turn_at is not None and item.turn_at <= now:
+            return False  # held back earlier: this is its turn
         pace = timedelta(seconds=self.pace_s)
-        next_free = max(self._next_free.get(channel, now), now)
-        allowed_at = next_free - pace * (self.burst - 1)
-        self._next_free[channel] = next_free + pace
-        if allowed_at <= now:
-            return None
-        if len(self._turns) < MAX_TURNS_KEPT:
-            self._turns[item.id] = allowed_at
-        return allowed_at
+        with self.store.transaction() as tx:
+            next_free = max(tx.pacing_next_free(PLATFORM, channel), now)
+            allowed_at = next_free - pace * (self.burst - 1)
+            tx.pacing_set(PLATFORM, channel, next_free + pace)
+            if allowed_at > now:
+                tx.outbox_defer(item.id, allowed_at)
+        return allowed_at > now
 
     def _superseded(self, item: OutboxItem) -> bool:
         """An update of a subject's posted message (an alert group's) with a newer update of it

@@ -38,6 +38,7 @@ log = logging.getLogger("opsgate.slack.line_process")
 LINE = "line"
 DENY_FORM = "deny-form"
 REFUSED = "refused"  # a forged or stale request: the child writes the audit record
+EVENTS_STORED = "events-stored"  # intake stored new events: the child's event processing starts now
 
 # main(arg, queue) runs in the child; it must be importable (spawn pickles it by name).
 ChildMain = Callable[[Any, "Queue[Any]"], None]
@@ -66,6 +67,10 @@ class LineProcess:
 
     def audit_refusal(self, platform: str, reason: str, correlation: dict[str, str]) -> None:
         self._hand_over((REFUSED, platform, reason, correlation))
+
+    def events_stored(self) -> None:
+        """Intake's wake-up (called after each commit of new events; never fails a delivery)."""
+        self._hand_over((EVENTS_STORED,))
 
     def problem(self) -> str | None:
         """For /readyz (asked every few seconds): a dead line process is replaced here too, so
@@ -142,8 +147,10 @@ def serve_queue(queue: Queue[Any], handlers: Mapping[str, Callable[..., None]], 
 
 def become_line_process(nice: int) -> None:
     """First thing in the child: run below the acking process (under load the kernel gives that
-    the CPU first), and leave signals to the serving process, which stops the child through the
-    queue once its own shutdown has begun (a forked child would otherwise share the serving
+    the CPU first; `nice`, not the idle scheduling class: the child holds database locks that the
+    serving process's intake waits for, and an idle-class holder keeps it waiting far longer),
+    and leave signals to the serving process, which stops the child through the queue once its
+    own shutdown has begun (a forked child would otherwise share the serving
     process's signal wake-up socket, and Ctrl-C in a terminal reaches both)."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -7,6 +7,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from opsgate import log_context
+
 log = logging.getLogger("opsgate.slack.pump")
 
 
@@ -33,6 +35,10 @@ class DeliveryPump:
             self._thread.join(timeout_s)
 
     def _loop(self) -> None:
+        with log_context.bound(job="slack-outbox"):
+            self._run()
+
+    def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
             try:

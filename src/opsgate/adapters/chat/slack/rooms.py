@@ -18,6 +18,7 @@ from opsgate.adapters.chat.slack import blocks
 from opsgate.adapters.chat.slack.errors import SlackSendError, map_slack_errors
 from opsgate.adapters.chat.slack.inbound import plain_text
 from opsgate.domain.incident import CHANNEL_NAME_CHARS
+from opsgate.domain.message import Mention
 from opsgate.domain.rooms import ChatMessage, InviteOutcome, OpenedRoom, RoomUnavailable
 
 PLATFORM = "slack"
@@ -50,9 +51,9 @@ class SlackRooms:
                               url=CHANNEL_URL.format(channel=channel["id"]))
         raise RoomUnavailable(f"the names {name} to {name}-{NAME_ATTEMPTS} are all taken")
 
-    def start_thread(self, channel: str, text: str) -> str:
+    def start_thread(self, channel: str, text: str, mentions: tuple[Mention, ...] = ()) -> str:
         answer = self._call("chat.postMessage", self.client.chat_postMessage, channel=channel,
-                            text=blocks.fallback_text(text), blocks=blocks.blocks(text))
+                            text=blocks.fallback_text(text, mentions), blocks=blocks.blocks(text, mentions=mentions))
         return str(answer["ts"])
 
     def invite(self, channel: str, user_ids: tuple[str, ...], group_ids: tuple[str, ...]) -> InviteOutcome:

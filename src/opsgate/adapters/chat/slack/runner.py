@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from opsgate import metrics
+from opsgate import log_context, metrics
 from opsgate.adapters.chat.slack import blocks, modals
 from opsgate.adapters.chat.slack.chat import SlackChat
 from opsgate.adapters.chat.slack.errors import SlackSendError, map_slack_errors
@@ -54,7 +54,8 @@ class LineRunner:
     def _submit(self, work: Callable[..., Any], *args: Any) -> None:
         with self._idle:
             self._running += 1
-        self._pool.submit(work, *args).add_done_callback(self._finished)
+        # The line's thread logs with the ids bound here (the HTTP request that brought it).
+        self._pool.submit(log_context.carried(work), *args).add_done_callback(self._finished)
 
     @property
     def running(self) -> int:
@@ -91,12 +92,14 @@ class LineRunner:
     # -- one line ---------------------------------------------------------------------------------
 
     def _run(self, delivery: Delivery) -> None:
-        reply = self.handle(delivery.inbound)
-        if reply.repeat or reply.quiet:
-            return  # the first delivery of the same click or command answers; a quiet reply needs none
-        if reply.needs and self.open_modal(delivery.target.trigger_id, self._modal_for(reply, delivery)):
-            return
-        self.answer(delivery, reply)
+        with log_context.bound(delivery=delivery.inbound.idempotency_key):
+            reply = self.handle(delivery.inbound)
+            if reply.repeat or reply.quiet:
+                return  # the first delivery of the same click or command answers; a quiet reply needs none
+            if reply.needs and self.open_modal(delivery.target.trigger_id, self._modal_for(reply, delivery)):
+                return
+            with log_context.bound(request_id=reply.request_id):
+                self.answer(delivery, reply)
 
     def _open_deny_form(self, delivery: Delivery, request_id: str) -> None:
         """If Slack refuses the form (the 3-second trigger ran out), say how to type it instead."""
