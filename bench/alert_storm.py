@@ -2,7 +2,8 @@
 messages out.
 
     .venv/bin/python bench/alert_storm.py [--notifications 10000] [--alarms 500] [--groups 20]
-                                          [--senders 8] [--group-interval 5] [--postgres-url URL]
+                                          [--senders 8] [--group-interval 5] [--workers 1] [--intake-only]
+                                          [--postgres-url URL]
 
 `opsgate serve` runs as it would in production (uvicorn on 127.0.0.1, its line process running the
 background jobs), with a catalog whose intake accepts one SNS topic and whose notifications group
@@ -16,7 +17,9 @@ Reported: events/s end to end (first notification sent → every event processed
 read from the store), the intake's p50/p99 latency (send → 200), chat calls made, and chat calls
 per group per group interval (a group's calls over the group intervals from its first call to its
 last; and the busiest interval-long window). The pipeline's own rate is measured apart too (events
-stored straight into a database, then processed), to show which stage sets the end-to-end rate.
+stored straight into a database, then processed), to show which stage sets the end-to-end rate,
+and the CPU time per event of `serve` and of the processes it started (Linux /proc).
+`--intake-only` serves without background jobs: what the intake alone takes.
 Targets: >= 1,000 events/s; <= 2 chat calls per group per group interval.
 """
 

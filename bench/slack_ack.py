@@ -1,6 +1,6 @@
 """Time to the HTTP ack of signed slash commands: `opsgate serve` against a bare Bolt app.
 
-    .venv/bin/python bench/slack_ack.py [--requests 2000] [--clients 1,10,50] [--soak 10000]
+    .venv/bin/python bench/slack_ack.py [--requests 2000] [--clients 1,10,50] [--soak 10000] [--line-cpus server]
                                         [--soak-rounds 3] [--line "deploy status web dev"] [--rounds 2]
 
 Each server runs in its own process pinned to CPU 0 (uvicorn, one worker, no access log); the
@@ -241,6 +241,18 @@ def drained(slack_url: str, expected_posts: int, timeout_s: float = 600) -> floa
 
 # -- the servers ----------------------------------------------------------------------------------
 
+def spread_line_process(pid: int) -> None:
+    """Let the processes `serve` started (its line process) run on every CPU, each of their
+    threads (affinity is per thread; threads started later inherit it)."""
+    every = set(range(os.cpu_count() or 1))
+    for child in _children(pid):
+        for task in Path(f"/proc/{child}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), every)
+            except OSError:  # a thread that ended meanwhile
+                continue
+
+
 def start_bare(port: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), SECRET], preexec_fn=pinned(SERVER_CPU),
                             stderr=subprocess.PIPE, text=True)
@@ -280,6 +292,9 @@ def main() -> None:
     parser.add_argument("--soak-rounds", type=int, default=3, help="soak rounds, memory measured after each")
     parser.add_argument("--line", default="deploy status web dev", help="the /ops line opsgate runs")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary folder")
+    parser.add_argument("--line-cpus", choices=("server", "all"), default="server",
+                        help="server: the line process stays on the serving process's CPU (the harder case); "
+                             "all: it may run on every CPU, as it would unpinned in production")
     parser.add_argument("--no-line-process", action="store_true", help="run lines on threads in the serving process")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
@@ -304,6 +319,8 @@ def main() -> None:
                     if app == "opsgate":
                         time.sleep(1.0)
                         idle_rss.append(rss_mb(server.pid))
+                        if args.line_cpus == "all":
+                            spread_line_process(server.pid)
                     for clients in levels:
                         asyncio.run(run_level(port, commands, clients, min(200, args.requests)))  # warm-up
                         if app == "opsgate":
