@@ -87,6 +87,11 @@ class EventTransaction(Protocol):
         The row is kept (for statistics); the first outcome recorded stands."""
         ...
 
+    def events_prune(self, received_before: datetime, *, limit: int) -> int:
+        """Delete up to `limit` processed events received before `received_before`, oldest first;
+        returns how many. Unprocessed events are never deleted."""
+        ...
+
     def events_count(self, since: datetime, until: datetime) -> dict[str, int]:
         """Events received in [since, until), by source."""
         ...

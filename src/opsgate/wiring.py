@@ -34,6 +34,7 @@ from opsgate.core.leadership import Leadership
 from opsgate.core.notifications.context_step import AlarmContextStep
 from opsgate.core.notifications.flushing import GroupFlusher
 from opsgate.core.notifications.pipeline import EventProcessor, NotificationPipeline
+from opsgate.core.notifications.retention import EventRetention
 from opsgate.core.reminders import ReminderDelivery
 from opsgate.core.runbooks import RUNBOOK_SEARCH, RunbookSearch
 from opsgate.core.schedules import ScheduledChecks
@@ -165,6 +166,7 @@ NOTIFY_EVENTS = "notify-events"
 # last start: each run takes what arrived meanwhile (a run reads every open group once, whatever
 # the batch size), and a waiting alert is at most this late.
 NOTIFY_SOONEST_S = 0.5
+PRUNE_EVERY_S = 3600  # old processed events are deleted hourly, by the scheduler lease's holder
 
 
 def notification_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings: Settings,
@@ -185,6 +187,8 @@ def notification_jobs(dispatcher: Dispatcher, sessions: SessionFactory, settings
             soonest_s=NOTIFY_SOONEST_S),
         Job("notify-flush", GroupFlusher(rt.catalog, rt.store, rt.chat, rt.clock, context=context).flush_due,
             interval_s=1),
+        Job("prune-events", EventRetention(rt.store, rt.clock, keep_days=settings.events_keep_days).prune,
+            interval_s=PRUNE_EVERY_S, singleton=True),
     ]
 
 

@@ -105,25 +105,30 @@ def settings(env: dict[str, str], tmp_path: Path):
 def test_intake_settings_default_to_real_sns_and_long_polling(tmp_path):
     s = settings({}, tmp_path)
     assert (s.sns_cert_host_pattern, s.sns_ca_file, s.sns_max_age_s, s.sqs_wait_s, s.serve_jobs) == (None, None, 3600, 20, True)
+    assert s.events_keep_days == 30
 
 
 def test_intake_settings_are_read_from_the_environment(tmp_path):
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     s = settings({"OPSGATE_SNS_CERT_HOST_PATTERN": r"127\.0\.0\.1:\d+", "OPSGATE_SNS_CA_FILE": "ca.pem",
-                  "OPSGATE_SNS_MAX_AGE_S": "600", "OPSGATE_SQS_WAIT_S": "0", "OPSGATE_SERVE_JOBS": "0"}, tmp_path)
+                  "OPSGATE_SNS_MAX_AGE_S": "600", "OPSGATE_SQS_WAIT_S": "0", "OPSGATE_SERVE_JOBS": "0",
+                  "OPSGATE_EVENTS_KEEP_DAYS": "90"}, tmp_path)
     assert (s.sns_cert_host_pattern, s.sns_ca_file, s.sns_max_age_s, s.sqs_wait_s, s.serve_jobs) == (
         r"127\.0\.0\.1:\d+", tmp_path / "ca.pem", 600, 0, False)
+    assert s.events_keep_days == 90
 
 
 def test_bad_intake_settings_are_all_reported(tmp_path):
     with pytest.raises(ConfigError) as caught:
         settings({"OPSGATE_SNS_CERT_HOST_PATTERN": "sns.(", "OPSGATE_SNS_CA_FILE": "missing.pem",
-                  "OPSGATE_SNS_MAX_AGE_S": "10", "OPSGATE_SQS_WAIT_S": "21", "OPSGATE_SERVE_JOBS": "maybe"}, tmp_path)
+                  "OPSGATE_SNS_MAX_AGE_S": "10", "OPSGATE_SQS_WAIT_S": "21", "OPSGATE_SERVE_JOBS": "maybe",
+                  "OPSGATE_EVENTS_KEEP_DAYS": "7"}, tmp_path)
     found = caught.value.problems
     assert [problem.split(":")[0] for problem in found] == [
         "OPSGATE_SNS_CERT_HOST_PATTERN", "OPSGATE_SNS_CA_FILE", "OPSGATE_SNS_MAX_AGE_S", "OPSGATE_SQS_WAIT_S",
-        "OPSGATE_SERVE_JOBS"]
+        "OPSGATE_EVENTS_KEEP_DAYS", "OPSGATE_SERVE_JOBS"]
     assert "from 0 to 20 (got '21')" in found[3]
+    assert "from 14 to 3660 (got '7')" in found[4]  # SQS may redeliver for 14 days
 
 
 def test_the_example_catalog_accepts_its_alarm_topic_and_nothing_else():

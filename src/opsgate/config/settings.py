@@ -64,6 +64,7 @@ class Settings(BaseModel):
     sns_ca_file: Path | None = Field(None, description="PEM CA bundle trusted for those https calls instead of the system's.")
     sns_max_age_s: int = Field(3600, description="SNS messages with an older Timestamp are refused (stale).")
     sqs_wait_s: int = Field(20, description="Long-polling wait of each SQS receive (0-20 s).")
+    events_keep_days: int = Field(30, description="Processed events are deleted this many days after they arrived.")
     serve_jobs: bool = Field(True, description="`serve` also runs the background jobs and reads the intake queues; "
                              "turn off when `opsgate worker` does that.")
 
@@ -185,7 +186,10 @@ def _intake_settings(read, located) -> dict:
     if ca_path is not None and not ca_path.is_file():
         problems.append(f"OPSGATE_SNS_CA_FILE: {ca_path} is not a file (a PEM CA bundle)")
     numbers = {}
-    for name, default, low, high in (("OPSGATE_SNS_MAX_AGE_S", 3600, 60, 86_400), ("OPSGATE_SQS_WAIT_S", 20, 0, 20)):
+    # At least 14 days: SQS keeps a message up to 14 days, and the stored event is what tells a
+    # redelivery from a new event.
+    for name, default, low, high in (("OPSGATE_SNS_MAX_AGE_S", 3600, 60, 86_400), ("OPSGATE_SQS_WAIT_S", 20, 0, 20),
+                                     ("OPSGATE_EVENTS_KEEP_DAYS", 30, 14, 3660)):
         raw = read(name) or str(default)
         if not raw.isdigit() or not low <= int(raw) <= high:
             problems.append(f"{name}: must be a whole number from {low} to {high} (got {raw!r})")
@@ -197,4 +201,5 @@ def _intake_settings(read, located) -> dict:
     if problems:
         raise ConfigError(problems)
     return dict(sns_cert_host_pattern=pattern, sns_ca_file=ca_path, sns_max_age_s=numbers["OPSGATE_SNS_MAX_AGE_S"],
-                sqs_wait_s=numbers["OPSGATE_SQS_WAIT_S"], serve_jobs=jobs in ("1", "true", "yes", "on"))
+                sqs_wait_s=numbers["OPSGATE_SQS_WAIT_S"], events_keep_days=numbers["OPSGATE_EVENTS_KEEP_DAYS"],
+                serve_jobs=jobs in ("1", "true", "yes", "on"))

@@ -158,3 +158,18 @@ def test_a_batch_is_stored_in_one_statement_and_says_which_events_are_new(store)
     bodies = {(event.source, event.external_id): event.body for event in claim(store)}
     assert bodies == {("sns", "m-2"): {"n": "m-2"}, ("sns", "m-1"): {"n": 1}, ("webhook:ci", "m-1"): {"n": 3},
                       ("sns", "m-3"): {"n": 4}}
+
+
+def test_pruning_deletes_old_processed_events_a_batch_at_a_time_and_never_unprocessed_ones(store):
+    for n in range(5):
+        add(store, f"old-{n}", at=T0)
+    add(store, "new", at=T0 + timedelta(days=40))
+    for event in claim(store, at=T0 + timedelta(days=40), limit=4):  # old-0 .. old-3 processed; old-4 is not
+        done(store, event, at=T0 + timedelta(days=40))
+    cutoff = T0 + timedelta(days=10)
+    with store.transaction() as tx:
+        assert tx.events_prune(cutoff, limit=3) == 3  # the oldest first
+        assert tx.events_prune(cutoff, limit=3) == 1
+        assert tx.events_prune(cutoff, limit=3) == 0
+    assert [e.external_id for e in claim(store, at=T0 + timedelta(days=41), limit=10)] == ["old-4", "new"]
+    assert add(store, "old-0") is True  # gone: the same id would be stored again (hence a 14-day floor)

@@ -79,6 +79,15 @@ class SqlEvents:
             .values(processed_at=now, outcome=outcome[:_OUTCOME_MAX_CHARS], leased_until=None)
         )
 
+    def events_prune(self, received_before: datetime, *, limit: int) -> int:
+        oldest = (sa.select(events.c.id)
+                  .where(events.c.processed_at.is_not(None), events.c.received_at < received_before)
+                  .order_by(events.c.id).limit(limit))
+        # A batch at a time: one short transaction each, never a long lock on the table.
+        deleted = self._conn.execute(events.delete().where(events.c.id.in_(oldest.scalar_subquery()))
+                                     .execution_options(preserve_rowcount=True))
+        return deleted.rowcount
+
     def events_count(self, since: datetime, until: datetime) -> dict[str, int]:
         query = (
             sa.select(events.c.source, sa.func.count())
