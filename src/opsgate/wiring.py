@@ -263,7 +263,7 @@ def build_slack_back(settings: Settings, *, clock: Clock | None = None, migrate:
     return SlackBack(app, delivery, pump, runner, start_delivery)
 
 
-def run_line_process(settings: Settings, queue: Any) -> None:
+def run_line_process(settings: Settings, reader: Any) -> None:
     """The line process `serve` starts: runs the lines the serving process acked, sends the
     outbox, runs the background jobs."""
     from opsgate.adapters.chat.slack.line_process import (
@@ -281,7 +281,7 @@ def run_line_process(settings: Settings, queue: Any) -> None:
     back = build_slack_back(settings, migrate=False)  # the serving process upgraded the schema
     back.start()
     try:
-        serve_queue(queue, {LINE: back.runner.start, DENY_FORM: back.runner.ask_deny_reason,
+        serve_queue(reader, {LINE: back.runner.start, DENY_FORM: back.runner.ask_deny_reason,
                             REFUSED: back.app.dispatcher.audit_rejected, EVENTS_STORED: lambda: back.app.on_event_stored()})
     finally:
         back.stop()

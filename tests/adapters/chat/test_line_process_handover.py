@@ -8,9 +8,9 @@ from pathlib import Path
 from opsgate.adapters.chat.slack.line_process import EVENTS_STORED, REFUSED, LineProcess, serve_queue
 
 
-def child_main(folder: str, queue) -> None:  # noqa: ANN001  (runs in the forked child)
+def child_main(folder: str, reader) -> None:  # noqa: ANN001  (runs in the forked child)
     notes = Path(folder)
-    serve_queue(queue, {
+    serve_queue(reader, {
         EVENTS_STORED: lambda: (notes / "woken").write_text("events stored"),
         REFUSED: lambda platform, reason, correlation: (notes / "refused").write_text(f"{platform} {reason}"),
     })

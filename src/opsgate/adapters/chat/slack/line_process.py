@@ -2,8 +2,7 @@
 
 `opsgate serve` acks every Slack request on its event loop. Lines run on threads; in one process
 those threads hold the GIL the event loop needs, and under load acks queue behind the work. With
-`LineProcess` the serving process only verifies, acks and hands the line over a
-`multiprocessing` queue; a child process at the lowest OS priority (so the kernel lets the acking
+`LineProcess` the serving process only verifies, acks and hands the line over a pipe; a child process at the lowest OS priority (so the kernel lets the acking
 process run first) runs the lines, sends the outbox and runs the background jobs. What runs a
 line is the same `LineRunner` either way.
 
@@ -11,8 +10,8 @@ The child is forked from the serving process once that has imported everything, 
 garbage collector's objects frozen first, so the two share most of their memory pages instead of
 each holding its own copy of the modules (about 60 MB less than a `spawn`ed child).
 
-The queue is fed by a background thread (`Queue.put` never blocks the event loop). If the child
-dies, the next hand-over starts a new one, which reads on from the same queue; lines the dead
+Lines go over a pipe (`hand_over.HandOver`: a write never blocks the event loop). If the child
+dies, the next hand-over starts a new one, which reads on from the same pipe; lines the dead
 child had taken but not finished are lost, as they would be in a crashed single process (Slack
 shows the person no answer; the dispatcher's idempotency keys make a retry safe).
 """
@@ -23,14 +22,14 @@ import gc
 import logging
 import multiprocessing
 import os
-import queue as queues
 import signal
 import threading
 from collections.abc import Callable, Mapping
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
 from typing import Any
 
+from opsgate.adapters.chat.slack.hand_over import HandOver
 from opsgate.adapters.chat.slack.inbound import Delivery
 
 log = logging.getLogger("opsgate.slack.line_process")
@@ -40,8 +39,9 @@ DENY_FORM = "deny-form"
 REFUSED = "refused"  # a forged or stale request: the child writes the audit record
 EVENTS_STORED = "events-stored"  # intake stored new events: the child's event processing starts now
 
-# main(arg, queue) runs in the child; it must be importable (spawn pickles it by name).
-ChildMain = Callable[[Any, "Queue[Any]"], None]
+# main(arg, reader) runs in the child (reader: the pipe's reading end); it must be importable
+# (spawn pickles it by name).
+ChildMain = Callable[[Any, Connection], None]
 
 
 class LineProcess:
@@ -51,7 +51,8 @@ class LineProcess:
         self._context = multiprocessing.get_context(start_method)
         self._main = main
         self._arg = arg
-        self._queue: Queue[Any] = self._context.Queue()
+        self._reader, writer = self._context.Pipe(duplex=False)
+        self._hand_over_pipe = HandOver(writer)
         self._process: BaseProcess | None = None
         self._lock = threading.Lock()
 
@@ -90,19 +91,20 @@ class LineProcess:
             process, self._process = self._process, None
         if process is None:
             return True
-        self._queue.put(None)
+        self._hand_over_pipe.put(None)
         process.join(timeout_s)
         finished = not process.is_alive()
         if not finished:
             log.error("the line process did not stop in time; terminating it", extra={"timeout_s": timeout_s})
             process.terminate()
             process.join(5)
-        self._queue.close()
+        if finished:  # else what waits could never be read: leave it
+            self._hand_over_pipe.close()
         return finished
 
     def _hand_over(self, item: tuple[Any, ...]) -> None:
         self._ensure_running()
-        self._queue.put(item)
+        self._hand_over_pipe.put(item)
 
     def _ensure_running(self) -> bool:
         process = self._process
@@ -119,23 +121,22 @@ class LineProcess:
             # Objects that exist now are never collected in either process: a collection writes
             # to every object it visits, which would copy the pages the two processes share.
             gc.freeze()
-        self._process = self._context.Process(target=self._main, args=(self._arg, self._queue),
+        self._process = self._context.Process(target=self._main, args=(self._arg, self._reader),
                                               name="opsgate-lines", daemon=True)
         self._process.start()
 
 
-def serve_queue(queue: Queue[Any], handlers: Mapping[str, Callable[..., None]], *, poll_s: float = 1.0) -> None:
+def serve_queue(reader: Connection, handlers: Mapping[str, Callable[..., None]], *, poll_s: float = 1.0) -> None:
     """The child's loop: run each handed-over item until told to stop (None), or until the parent
     process is gone (nobody would read the answers' acks any more)."""
     parent = multiprocessing.parent_process()
     while True:
-        try:
-            item = queue.get(timeout=poll_s)
-        except queues.Empty:
+        if not reader.poll(poll_s):
             if parent is not None and not parent.is_alive():
                 log.warning("the serving process is gone; the line process stops")
                 return
             continue
+        item = reader.recv()
         if item is None:
             return
         kind, *args = item
