@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from opsgate.adapters.chat.slack.testing import LocalSlackApi
 from opsgate.adapters.intake.testing import CERT_PATH, TOPIC, CertServer, Pki, alarm_message, body, pem, signed_envelope
 from opsgate.adapters.store import create_engine_for
-from slack_ack import _children, free_port, one_client, wait_ready  # this folder's: the same start-up and client
+from slack_ack import descendants, free_port, one_client, wait_ready  # this folder's: the same start-up and client
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-signing-secret"
@@ -132,14 +132,12 @@ def cpu_seconds(pid: int) -> float:
 def cpu_by_role(pid: int) -> dict[str, float]:
     """CPU seconds of `serve` and of the processes it started (its line process, or with
     --workers the serving workers, each with its own line process)."""
-    total, tree = 0.0, list(_children(pid))
-    while tree:
-        child = tree.pop()
+    total = 0.0
+    for child in descendants(pid):
         try:
             total += cpu_seconds(child)
         except OSError:  # gone meanwhile
             continue
-        tree.extend(_children(child))
     return {"serve": cpu_seconds(pid), "children": total}
 
 

@@ -151,17 +151,26 @@ def _field_kb(path: Path, name: str) -> int:
     return 0
 
 
-def rss_mb(pid: int) -> float:
-    """Memory of `serve` and every process it started (the line process, multiprocessing's
-    resource tracker): the sum of their proportional set sizes (PSS: shared pages counted once)."""
-    tree, total_kb = [pid], 0
+def descendants(pid: int) -> list[int]:
+    """Every process `pid` started, and theirs in turn (the line process, multiprocessing's
+    resource tracker, serving workers)."""
+    found, tree = [], _children(pid)
     while tree:
-        current = tree.pop()
+        child = tree.pop()
+        found.append(child)
+        tree.extend(_children(child))
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Memory of `serve` and every process it started: the sum of their proportional set sizes
+    (PSS: shared pages counted once)."""
+    total_kb = 0
+    for current in [pid, *descendants(pid)]:
         try:
             total_kb += _field_kb(Path(f"/proc/{current}/smaps_rollup"), "Pss:")
-        except OSError:
+        except OSError:  # gone meanwhile
             continue
-        tree.extend(_children(current))
     return total_kb / 1024
 
 

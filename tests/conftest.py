@@ -100,3 +100,13 @@ def aws_endpoint(moto_endpoint) -> str:
     _post_json(f"{moto_endpoint}/moto-api/reset")
     _post_json(f"{moto_endpoint}/moto-api/config", MOTO_CONFIG)
     return moto_endpoint
+
+
+@pytest.fixture
+def api():
+    """A local HTTP server standing in for Slack's Web API; it records every call."""
+    from opsgate.adapters.chat.slack.testing import LocalSlackApi
+
+    api = LocalSlackApi().start()
+    yield api
+    api.stop()

@@ -56,6 +56,7 @@ class Worker:
         self.services: list[Service] = []  # started and stopped with the jobs
         self._running: set[str] = set()  # jobs running now (run_soon leaves them be)
         self._started: dict[str, datetime] = {}  # each job's last start
+        self._soonest = {job.name: job.soonest_s for job in jobs}
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         if leadership is not None:
             self.scheduler.add_job(self._guarded(Job(LEASE_JOB, leadership.renew, leadership.renew_every_s)),
@@ -98,9 +99,9 @@ class Worker:
         if name in self._running or not self.scheduler.running:
             return
         now = datetime.now(timezone.utc)
-        job = next((j for j in self.jobs if j.name == name), None)
         started = self._started.get(name)
-        when = now if job is None or started is None else max(now, started + timedelta(seconds=job.soonest_s))
+        soonest = self._soonest.get(name, 0.0)
+        when = now if started is None else max(now, started + timedelta(seconds=soonest))
         try:
             self.scheduler.modify_job(name, next_run_time=when)
         except JobLookupError:

@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from opsgate.adapters.chat.slack.testing import LocalSlackApi
 from opsgate.adapters.store import open_store
 from tests.e2e.test_slack_serve_cli import serving, slash
-
-
-@pytest.fixture
-def api():
-    api = LocalSlackApi().start()
-    yield api
-    api.stop()
 
 
 def line_processes(parent_pid: int) -> list[int]:

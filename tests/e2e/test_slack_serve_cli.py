@@ -67,13 +67,6 @@ def test_serve_without_a_bot_token_says_which_variable_is_missing(tmp_path):
     assert done.returncode == 2 and "OPSGATE_SLACK_BOT_TOKEN (the bot token, xoxb-...) is not set" in done.stderr
 
 
-@pytest.fixture
-def api():
-    api = LocalSlackApi().start()
-    yield api
-    api.stop()
-
-
 @contextmanager
 def serving(tmp_path, api, *flags: str) -> Iterator[tuple[subprocess.Popen, httpx.Client]]:
     """`opsgate serve` in its own process, ready; killed at the end if it is still running."""

@@ -30,13 +30,6 @@ URL = "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1
 
 
 @pytest.fixture
-def api():
-    api = LocalSlackApi().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def parts(api, database_url):
     store = open_store(database_url)
     clock = FakeClock()

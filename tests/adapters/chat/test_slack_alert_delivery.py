@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from opsgate.adapters.chat.slack.chat import SlackChat
 from opsgate.adapters.chat.slack.delivery import OutboxDelivery
 from opsgate.adapters.chat.slack.testing import LocalSlackApi
-from tests.adapters.chat.test_slack_delivery import api  # noqa: F401  (the local Slack Web API fixture)
 from opsgate.adapters.store import open_store
 from opsgate.adapters.store.tables import outbox
 from opsgate.domain.message import Mention, Message

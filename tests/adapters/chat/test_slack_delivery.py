@@ -19,13 +19,6 @@ R1 = "r-0000abcd"
 
 
 @pytest.fixture
-def api():
-    api = LocalSlackApi().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def parts(api, database_url):
     store = open_store(database_url)
     clock = FakeClock()

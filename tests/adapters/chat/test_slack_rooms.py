@@ -7,17 +7,9 @@ from slack_sdk import WebClient
 
 from opsgate.adapters.chat.slack.pins import from_reaction
 from opsgate.adapters.chat.slack.rooms import SlackRooms
-from opsgate.adapters.chat.slack.testing import LocalSlackApi
 from opsgate.core.builtins import builtin_commands
 from opsgate.core.parser import parse_line
 from opsgate.domain.rooms import RoomUnavailable
-
-
-@pytest.fixture
-def api():
-    api = LocalSlackApi().start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

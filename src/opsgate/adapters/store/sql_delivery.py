@@ -5,16 +5,15 @@ skip an update that a newer one replaces)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from opsgate.adapters.store.tables import OUTBOX_PENDING, channel_pacing, outbox
 from opsgate.ports import OutboxItem
 
 NEVER_PACED = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 OUTBOX_ITEM_COLUMNS = (outbox.c.id, outbox.c.platform, outbox.c.order_key, outbox.c.payload, outbox.c.attempts,
                        outbox.c.turn_at)
 
@@ -28,6 +27,7 @@ class SqlDelivery:
     """The DeliveryTransaction port; mixed into SqlTransaction."""
 
     _conn: Connection
+    _dialect_insert: Any  # postgresql.insert or sqlite.insert, both with ON CONFLICT
 
     def outbox_defer(self, item_id: int, due: datetime) -> None:
         self._conn.execute(outbox.update().where(outbox.c.id == item_id)
@@ -36,7 +36,7 @@ class SqlDelivery:
     def pacing_next_free(self, platform: str, channel: str) -> datetime:
         # The row exists before it is locked: two senders pacing a new channel at once then queue
         # on the same lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them already).
-        self._conn.execute(_INSERTS[self._conn.dialect.name](channel_pacing)
+        self._conn.execute(self._dialect_insert(channel_pacing)
                            .values(platform=platform, channel=channel, next_free=NEVER_PACED)
                            .on_conflict_do_nothing(index_elements=[channel_pacing.c.platform, channel_pacing.c.channel]))
         query = (sa.select(channel_pacing.c.next_free)
