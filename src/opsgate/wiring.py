@@ -276,7 +276,7 @@ def run_line_process(settings: Settings, reader: Any) -> None:
     )
     from opsgate.logs import configure
 
-    become_line_process(LINE_PROCESS_NICE)
+    become_line_process(LINE_PROCESS_NICE, settings.line_cgroup)
     configure(settings.log_level)
     back = build_slack_back(settings, migrate=False)  # the serving process upgraded the schema
     back.start()

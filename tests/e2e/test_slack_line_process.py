@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from opsgate.adapters.cpu_groups import LINES_GROUP, cpu_mount, own_group
 from opsgate.adapters.store import open_store
 from tests.e2e.test_slack_serve_cli import serving, slash
 
@@ -39,6 +40,28 @@ def test_lines_run_in_a_second_process_at_a_lower_priority(tmp_path, api):
         assert slash(client, api, "deploy status web prod", "7.7.7").status_code == 200
         [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"))
         assert "web in prod: v42" in posted.args["text"]
+
+
+def cgroups_writable() -> bool:
+    mount = cpu_mount(Path("/proc/self/mountinfo").read_text())
+    group = own_group(mount, Path("/proc/self/cgroup").read_text()) if mount else None
+    return group is not None and os.access(group, os.W_OK)
+
+
+def test_the_line_process_runs_in_an_idle_cpu_group_where_the_os_allows_one(tmp_path, api):
+    if not cgroups_writable():
+        pytest.skip("this machine lets no process here change its CPU cgroup")
+    with serving(tmp_path, api, "--line-process") as (process, client):
+        [child] = api.wait_for(lambda: line_processes(process.pid), timeout_s=15)
+        api.wait_for(lambda: f"/{LINES_GROUP}" in Path(f"/proc/{child}/cgroup").read_text())  # first thing in the child
+        assert f"/{LINES_GROUP}" not in Path(f"/proc/{process.pid}/cgroup").read_text()
+        assert slash(client, api, "deploy status web prod", "6.6.6").status_code == 200
+        [posted] = api.wait_for(lambda: api.calls_to("chat.postMessage"))
+        assert "web in prod: v42" in posted.args["text"]
+    with serving(tmp_path, api, "--line-process", env={"OPSGATE_LINE_CGROUP": "0"}) as (process, client):
+        [child] = api.wait_for(lambda: line_processes(process.pid), timeout_s=15)
+        time.sleep(0.5)
+        assert f"/{LINES_GROUP}" not in Path(f"/proc/{child}/cgroup").read_text()
 
 
 def test_a_refused_request_is_audited_by_the_line_process(tmp_path, api):

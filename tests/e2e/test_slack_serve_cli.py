@@ -68,16 +68,17 @@ def test_serve_without_a_bot_token_says_which_variable_is_missing(tmp_path):
 
 
 @contextmanager
-def serving(tmp_path, api, *flags: str) -> Iterator[tuple[subprocess.Popen, httpx.Client]]:
-    """`opsgate serve` in its own process, ready; killed at the end if it is still running."""
+def serving(tmp_path, api, *flags: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, httpx.Client]]:
+    """`opsgate serve` in its own process (with `env` added to its environment), ready; killed
+    at the end if it is still running."""
     (tmp_path / "opsgate.yaml").write_text(CATALOG)
     port = free_port()
-    env = {**os.environ, "OPSGATE_DATA_DIR": str(tmp_path), "OPSGATE_SLACK_SIGNING_SECRET": SECRET,
-           "OPSGATE_SLACK_BOT_TOKEN": "xoxb-test", "OPSGATE_SLACK_API_URL": api.base_url,
-           "OPSGATE_PORT": str(port), "OPSGATE_LOG_LEVEL": "warning"}
-    env.pop("OPSGATE_DATABASE_URL", None)
+    environ = {**os.environ, "OPSGATE_DATA_DIR": str(tmp_path), "OPSGATE_SLACK_SIGNING_SECRET": SECRET,
+               "OPSGATE_SLACK_BOT_TOKEN": "xoxb-test", "OPSGATE_SLACK_API_URL": api.base_url,
+               "OPSGATE_PORT": str(port), "OPSGATE_LOG_LEVEL": "warning", **(env or {})}
+    environ.pop("OPSGATE_DATABASE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "opsgate.cli", "serve", "--config", str(tmp_path / "opsgate.yaml"),
-                                *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                *flags], env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
         deadline = time.monotonic() + 30

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     port: int = 8080
     workers: int = 1
     line_process: bool = Field(True, description="`serve` runs lines in a second process, so acks never wait for them.")
+    line_cgroup: bool = Field(True, description="The line process runs in a CPU cgroup of the lowest weight where "
+                              "the OS allows one (docs/deployment.md).")
     base_url: str | None = Field(None, description="Public URL of this opsgate, for links to request pages.")
     max_body_bytes: int = Field(64 * 1024, description="Larger request bodies are refused with 413.")
     # -- pages, sign-in and /metrics (docs/pages.md) --
@@ -130,6 +132,7 @@ def resolve_settings(environ: Mapping[str, str], *, config: Path | None = None, 
         port=integer("OPSGATE_PORT", 8080, 0, 65_535),
         workers=integer("OPSGATE_WORKERS", 1, 1, 64),
         line_process=(read("OPSGATE_LINE_PROCESS") or "1").lower() in ("1", "true", "yes", "on"),
+        line_cgroup=(read("OPSGATE_LINE_CGROUP") or "1").lower() in ("1", "true", "yes", "on"),
         base_url=(read("OPSGATE_BASE_URL") or "").rstrip("/") or None,
         max_body_bytes=integer("OPSGATE_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     )

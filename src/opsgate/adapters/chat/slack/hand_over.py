@@ -8,29 +8,42 @@ that hand-over cost about 0.1 ms of CPU per acked line and doubled the ack's p99
 itself; only when the pipe is full (the line process is behind) do frames wait in memory for a
 helper thread, which writes them in order as the pipe drains. Frames are multiprocessing's own
 (a 4-byte length, then the pickle), so the child reads with `Connection.recv`.
+
+Frozen dataclasses named in `plain` are pickled as their class and field values. By default a
+dataclass with slots pickles through a `__getstate__` that looks its fields up on every call,
+and a slash command's `Delivery` (four such objects) cost 12 µs on the ack path instead of 5.
 """
 
 from __future__ import annotations
 
 import collections
+import copyreg
+import dataclasses
+import fcntl
+import io
 import os
+import pickle
 import select
 import struct
 import threading
+from collections.abc import Iterable
 from multiprocessing.connection import Connection
-from multiprocessing.reduction import ForkingPickler
+from operator import attrgetter
 from typing import Any
 
 WAIT_WRITABLE_S = 1.0  # the helper thread looks again at least this often
+PIPE_BYTES = 1 << 20  # about 1,500 lines; Linux's default is 64 KiB, and 1 MiB the most an unprivileged process may ask for
 
 
 class HandOver:
     """The writing end. Safe from any thread; items are read in the order their `put`s took the lock."""
 
-    def __init__(self, writer: Connection) -> None:
+    def __init__(self, writer: Connection, plain: Iterable[type] = ()) -> None:
         self._writer = writer  # kept open for as long as this object lives
+        self._pickler = _pickler_for(plain)
         self._fd = writer.fileno()
         os.set_blocking(self._fd, False)
+        self.pipe_bytes = _enlarge(self._fd)
         self._lock = threading.Lock()
         self._waiting = threading.Condition(self._lock)
         self._backlog: collections.deque[bytes] = collections.deque()  # frames (or their rest) not yet written
@@ -38,7 +51,9 @@ class HandOver:
         self._closed = False
 
     def put(self, item: Any) -> None:
-        data = bytes(ForkingPickler.dumps(item))
+        buffer = io.BytesIO()
+        self._pickler(buffer, pickle.HIGHEST_PROTOCOL).dump(item)
+        data = buffer.getvalue()
         frame = struct.pack("!i", len(data)) + data
         with self._lock:
             if not self._backlog:
@@ -91,3 +106,24 @@ class HandOver:
                 if written:
                     continue
             select.select([], [self._fd], [], WAIT_WRITABLE_S)  # outside the lock: puts go on meanwhile
+
+
+def _enlarge(fd: int) -> int:
+    """Make the pipe hold `PIPE_BYTES`, so a burst of lines waits in the kernel rather than in the
+    helper thread, whose every write would take the GIL from the event loop. Returns the size
+    it has (the default where the system allows no more)."""
+    try:
+        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except OSError:  # above /proc/sys/fs/pipe-max-size, or over the user's pipe quota
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+
+
+def _pickler_for(plain: Iterable[type]) -> type[pickle.Pickler]:
+    def by_fields(cls: type) -> Any:
+        values = attrgetter(*(field.name for field in dataclasses.fields(cls)))
+        if len(dataclasses.fields(cls)) == 1:
+            return lambda obj: (cls, (values(obj),))
+        return lambda obj: (cls, values(obj))
+
+    table = {**copyreg.dispatch_table, **{cls: by_fields(cls) for cls in plain}}
+    return type("HandOverPickler", (pickle.Pickler,), {"dispatch_table": table})

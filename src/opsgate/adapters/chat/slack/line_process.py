@@ -30,7 +30,10 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from opsgate.adapters.chat.slack.hand_over import HandOver
-from opsgate.adapters.chat.slack.inbound import Delivery
+from opsgate.adapters.chat.slack.inbound import Delivery, Target
+from opsgate.adapters.cpu_groups import Placed, place_in_background_group
+from opsgate.domain.identity import Actor
+from opsgate.domain.inbound import Inbound
 
 log = logging.getLogger("opsgate.slack.line_process")
 
@@ -52,7 +55,7 @@ class LineProcess:
         self._main = main
         self._arg = arg
         self._reader, writer = self._context.Pipe(duplex=False)
-        self._hand_over_pipe = HandOver(writer)
+        self._hand_over_pipe = HandOver(writer, plain=(Delivery, Target, Inbound, Actor))
         self._process: BaseProcess | None = None
         self._lock = threading.Lock()
 
@@ -146,13 +149,16 @@ def serve_queue(reader: Connection, handlers: Mapping[str, Callable[..., None]],
             log.exception("a handed-over item failed", extra={"kind": kind})
 
 
-def become_line_process(nice: int) -> None:
-    """First thing in the child: run below the acking process (under load the kernel gives that
-    the CPU first; `nice`, not the idle scheduling class: the child holds database locks that the
-    serving process's intake waits for, and an idle-class holder keeps it waiting far longer),
-    and leave signals to the serving process, which stops the child through the queue once its
-    own shutdown has begun (a forked child would otherwise share the serving
-    process's signal wake-up socket, and Ctrl-C in a terminal reaches both)."""
+def become_line_process(nice: int, cpu_group: bool) -> None:
+    """First thing in the child, before it starts any thread (threads inherit all of this):
+    - run below the acking process: at `nice`, and with `cpu_group` in an idle CPU cgroup where the
+      OS allows one (adapters/cpu_groups.py: at nice alone a line thread can keep the CPU for a
+      scheduler tick after an ack arrived). Not the idle scheduling class per thread: that cut
+      the alert storm from 918 to 697 events/s, as intake waited on database locks held by
+      starved line threads; the idle group measured no such loss (docs/benchmarks.md);
+    - leave signals to the serving process, which stops the child through the queue once its
+      own shutdown has begun (a forked child would otherwise share the serving process's signal
+      wake-up socket, and Ctrl-C in a terminal reaches both)."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -160,3 +166,9 @@ def become_line_process(nice: int) -> None:
         os.nice(nice)
     except OSError as err:  # not permitted in some containers: run at the same priority
         log.warning("could not lower the line process's priority", extra={"error": str(err)})
+    if cpu_group:
+        placed = place_in_background_group(os.getpid())
+        if isinstance(placed, Placed):
+            log.info("the line process runs in a CPU cgroup of its own", extra={"cgroup": str(placed.group), "weight": placed.how})
+        else:
+            log.info("the line process stays in the serving process's CPU cgroup", extra={"reason": placed})
