@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from opsgate.adapters import cpu_groups
-from opsgate.adapters.cpu_groups import LINES_GROUP, SERVE_GROUP, Mount, Placed, cpu_mount, own_group, place_in_background_group
+from opsgate.adapters.cpu_groups import (
+    LINES_GROUP,
+    SERVE_GROUP,
+    Mount,
+    Placed,
+    cpu_mount,
+    own_group,
+    place_in_background_group,
+)
 
 V1_CPU = "35 25 0:30 / /sys/fs/cgroup/cpu rw,relatime shared:11 - cgroup cgroup rw,cpu\n"
 V1_MEMORY = "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:12 - cgroup cgroup rw,memory\n"

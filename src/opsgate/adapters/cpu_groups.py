@@ -1,11 +1,11 @@
-"""A CPU cgroup of the lowest weight for background work, where the operating system allows one.
+"""An idle CPU cgroup for background work, where the operating system allows one.
 
 Why: `serve`'s line process runs a dozen threads (lines, the outbox, jobs) that wake one another
 all the time. Linux's fair scheduler weighs every runnable thread on its own, and even at nice 19
 one of them, picked while the acking thread was briefly not "eligible", keeps the CPU until the
 next scheduler tick: up to 4 ms at HZ=250, which is the whole tail of the ack latency on a busy
-CPU. In a cgroup of its own the line process competes as one entity of the lowest weight, and the
-acking thread runs within microseconds of its wake-up (docs/benchmarks.md, "Slack ack").
+CPU. In an idle cgroup of its own the line process competes as one entity that yields to any
+other work, and the acking thread runs within microseconds of its wake-up (docs/benchmarks.md, "Slack ack").
 
 Best effort, with a reason when it cannot be done:
 - cgroup v1 (a `cpu` hierarchy): a child group `opsgate-lines` of the current one.
@@ -39,7 +39,7 @@ class Mount:
 @dataclass(frozen=True)
 class Placed:
     group: Path
-    how: str  # e.g. "cpu.shares=2", for the log
+    how: str  # e.g. "cpu.idle=1", for the log
 
 
 def cpu_mount(mountinfo: str) -> Mount | None:
@@ -71,7 +71,7 @@ def own_group(mount: Mount, proc_cgroup: str) -> Path | None:
 
 
 def place_in_background_group(pid: int, *, proc: Path = Path("/proc")) -> Placed | str:
-    """Move process `pid` (all its threads) into the lowest-weight group next to the caller's.
+    """Move process `pid` (all its threads) into the idle group below the caller's.
     Returns where, or why not."""
     try:
         mount = cpu_mount((proc / "self" / "mountinfo").read_text())

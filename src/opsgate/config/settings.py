@@ -47,8 +47,8 @@ class Settings(BaseModel):
     port: int = 8080
     workers: int = 1
     line_process: bool = Field(True, description="`serve` runs lines in a second process, so acks never wait for them.")
-    line_cgroup: bool = Field(True, description="The line process runs in a CPU cgroup of the lowest weight where "
-                              "the OS allows one (docs/deployment.md).")
+    line_cgroup: bool = Field(True, description="The line process runs in an idle CPU cgroup of its own where "
+                              "the OS allows one (docs/slack.md, \"The line process's CPU group\").")
     base_url: str | None = Field(None, description="Public URL of this opsgate, for links to request pages.")
     max_body_bytes: int = Field(64 * 1024, description="Larger request bodies are refused with 413.")
     # -- pages, sign-in and /metrics (docs/pages.md) --

@@ -32,7 +32,9 @@ from operator import attrgetter
 from typing import Any
 
 WAIT_WRITABLE_S = 1.0  # the helper thread looks again at least this often
-PIPE_BYTES = 1 << 20  # about 1,500 lines; Linux's default is 64 KiB, and 1 MiB the most an unprivileged process may ask for
+# About 3,000 slash commands. Linux's default is 64 KiB; 1 MiB is the most an unprivileged process
+# may ask for (/proc/sys/fs/pipe-max-size).
+PIPE_BYTES = 1 << 20
 
 
 class HandOver:

@@ -169,6 +169,7 @@ def become_line_process(nice: int, cpu_group: bool) -> None:
     if cpu_group:
         placed = place_in_background_group(os.getpid())
         if isinstance(placed, Placed):
-            log.info("the line process runs in a CPU cgroup of its own", extra={"cgroup": str(placed.group), "weight": placed.how})
+            log.info("the line process runs in a CPU cgroup of its own",
+                     extra={"cgroup": str(placed.group), "setting": placed.how})
         else:
             log.info("the line process stays in the serving process's CPU cgroup", extra={"reason": placed})
