@@ -362,7 +362,7 @@ def build_slack_server(settings: Settings, *, clock: Clock | None = None, migrat
 
     endpoint = None
     if signing_secret is not None:
-        endpoint = SlackEndpoint(bolt, RequestGuard(signing_secret), audit).handle
+        endpoint = SlackEndpoint(bolt, RequestGuard(signing_secret), audit)
     if back is not None:
         catalog, read_store, command_of = back.app.catalog, back.app.store, back.app.dispatcher.rt.command
         sessions = back.app.sessions

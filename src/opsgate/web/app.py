@@ -17,13 +17,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from opsgate.web.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from opsgate.web.request_ids import RequestIds
 
 READINESS_TIMEOUT_S = 5.0
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+# A request → response function, or an ASGI app (Starlette's Route takes either).
+Endpoint = Callable[[Request], Awaitable[Response]] | Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass
