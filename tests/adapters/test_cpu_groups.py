@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from opsgate.adapters import cpu_groups
 from opsgate.adapters.cpu_groups import (
     LINES_GROUP,
     SERVE_GROUP,
@@ -109,13 +108,13 @@ def test_v1_without_idle_groups_gives_the_lowest_weight(tmp_path):
 
 @pytest.mark.parametrize("mountinfo, cgroup, expected", [
     (ROOT_FS, "0::/\n", "no cgroup hierarchy controls the CPU here"),
-    (V1_CPU, "2:cpu:/\n", "No such file or directory"),  # the fake proc has no /sys/fs/cgroup/cpu of ours
+    ("35 25 0:30 / {tmp}/not-mounted rw - cgroup cgroup rw,cpu\n", "2:cpu:/\n", "No such file or directory"),
     ("35 25 0:30 /a /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n", "2:cpu:/b\n", "is not under"),
 ])
-def test_where_nothing_can_be_done_the_reason_is_given(tmp_path, monkeypatch, mountinfo, cgroup, expected):
-    monkeypatch.setattr(cpu_groups, "_place_v1", lambda current, pid: (_ for _ in ()).throw(
-        FileNotFoundError(2, "No such file or directory", str(current))))
-    assert expected in place_in_background_group(1, proc=fake_proc(tmp_path, mountinfo, cgroup))
+def test_where_nothing_can_be_done_the_reason_is_given(tmp_path, mountinfo, cgroup, expected):
+    proc = fake_proc(tmp_path, mountinfo.format(tmp=tmp_path), cgroup)
+    assert expected in place_in_background_group(1, proc=proc)
+    assert not (tmp_path / "not-mounted").exists()
 
 
 def _sleep() -> None:
