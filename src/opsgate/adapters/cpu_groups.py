@@ -63,8 +63,8 @@ def own_group(mount: Mount, proc_cgroup: str) -> Path | None:
     for line in proc_cgroup.splitlines():
         _, controllers, path = line.split(":", 2)
         if (mount.version == 1 and "cpu" in controllers.split(",")) or (mount.version == 2 and controllers == ""):
-            relative = os.path.relpath(path, mount.root) if path.startswith(mount.root) else None
-            if relative is None or relative.startswith(".."):
+            relative = os.path.relpath(path, mount.root)
+            if relative.startswith(".."):
                 return None  # our group is not under what is mounted here
             return mount.point / relative
     return None
