@@ -2,9 +2,10 @@
 
 `opsgate serve` acks every Slack request on its event loop. Lines run on threads; in one process
 those threads hold the GIL the event loop needs, and under load acks queue behind the work. With
-`LineProcess` the serving process only verifies, acks and hands the line over a pipe; a child process at the lowest OS priority (so the kernel lets the acking
-process run first) runs the lines, sends the outbox and runs the background jobs. What runs a
-line is the same `LineRunner` either way.
+`LineProcess` the serving process only verifies, acks and hands the line over a pipe; a child
+process at the lowest OS priority, in an idle CPU cgroup where the OS allows one (so the kernel
+lets the acking process run first), runs the lines, sends the outbox and runs the background
+jobs. What runs a line is the same `LineRunner` either way.
 
 The child is forked from the serving process once that has imported everything, with the
 garbage collector's objects frozen first, so the two share most of their memory pages instead of
